@@ -1,0 +1,1 @@
+"""xhal code generator: op_specs/*.yaml -> C ABI header, op table, bindings, wrappers, docs."""

@@ -1,0 +1,335 @@
+"""Load and validate the operator specs in op_specs/.
+
+Every problem is reported as ``file:line: what is wrong`` (SpecError), never as a traceback:
+the YAML is composed node by node so that each JSON-Schema or semantic error can be traced
+back to the line that caused it.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+SPEC_FORMAT = 1
+SHAPE_CALL = re.compile(r"^([a-z_][a-z0-9_]*)\((.*)\)$")
+
+
+class SpecError(Exception):
+    """A malformed spec. str() is one or more lines of ``file:line: message``."""
+
+
+@dataclass(frozen=True)
+class DType:
+    name: str
+    id: int
+    size: int
+    c_type: str
+    numpy: str
+
+
+@dataclass(frozen=True)
+class Operand:
+    name: str
+    type: str  # a type variable or a fixed dtype name
+    doc: str
+    optional: bool = False
+    host_memory: bool = False
+
+
+@dataclass(frozen=True)
+class Attribute:
+    name: str
+    type: str  # int | float | ints
+    doc: str
+    default: Any = None
+    required: bool = False
+    allowed: tuple | None = None
+
+    @property
+    def c_type(self) -> str:
+        return {"int": "int64_t", "float": "float", "ints": "const int64_t*"}[self.type]
+
+
+@dataclass(frozen=True)
+class ShapeRule:
+    output: str
+    function: str
+    args: tuple[str, ...]
+
+
+@dataclass
+class OpSpec:
+    path: Path
+    op: str
+    op_id: int
+    version: int
+    status: str
+    summary: str
+    doc: str
+    tags: list[str]
+    onnx: dict
+    type_vars: dict[str, list[str]]
+    inputs: list[Operand]
+    outputs: list[Operand]
+    attributes: list[Attribute]
+    shape: list[ShapeRule]
+    tolerance: dict[str, dict[str, float]]
+    reference: str
+    conformance: dict
+    raw: dict = field(repr=False, default_factory=dict)
+
+    @property
+    def symbol(self) -> str:
+        """C identifier stem, e.g. ``gemm_v1``."""
+        return f"{self.op}_v{self.version}"
+
+    @property
+    def dtypes(self) -> list[str]:
+        """Every dtype some type variable admits (union, in first-seen order)."""
+        seen: list[str] = []
+        for names in self.type_vars.values():
+            seen += [n for n in names if n not in seen]
+        return seen
+
+    def type_var_index(self, operand: Operand) -> int:
+        """Index of the operand's type variable, or -1 for a fixed dtype."""
+        names = list(self.type_vars)
+        return names.index(operand.type) if operand.type in names else -1
+
+
+@dataclass
+class SpecSet:
+    dtypes: dict[str, DType]
+    dtype_sets: dict[str, list[str]]
+    ops: list[OpSpec]
+
+    def op(self, name: str) -> OpSpec:
+        for spec in self.ops:
+            if spec.op == name:
+                return spec
+        raise KeyError(name)
+
+
+# --------------------------------------------------------------------------------------------
+# YAML with line numbers
+# --------------------------------------------------------------------------------------------
+
+
+def _compose(path: Path) -> yaml.Node:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise SpecError(f"{path}:1: cannot read: {exc.strerror}") from None
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark
+        line = mark.line + 1 if mark else 1
+        raise SpecError(f"{path}:{line}: invalid YAML: {exc.problem}") from None
+    if node is None:
+        raise SpecError(f"{path}:1: empty file")
+    return node
+
+
+def _line_of(node: yaml.Node, path_parts: list) -> int:
+    """1-based line of the YAML node reached by a JSON path (best effort: nearest ancestor)."""
+    line = node.start_mark.line + 1
+    for part in path_parts:
+        child = None
+        if isinstance(node, yaml.MappingNode):
+            for key, value in node.value:
+                if key.value == part:
+                    child = value
+                    line = key.start_mark.line + 1
+                    break
+        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int):
+            if 0 <= part < len(node.value):
+                child = node.value[part]
+                line = child.start_mark.line + 1
+        if child is None:
+            break
+        node = child
+    return line
+
+
+def _load(path: Path) -> tuple[dict, yaml.Node]:
+    node = _compose(path)
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    if not isinstance(data, dict):
+        raise SpecError(f"{path}:1: expected a mapping at top level")
+    return data, node
+
+
+# --------------------------------------------------------------------------------------------
+# Validation
+# --------------------------------------------------------------------------------------------
+
+
+def _schema_errors(schema: dict, data: dict, node: yaml.Node, path: Path) -> list[str]:
+    import jsonschema
+
+    validator = jsonschema.Draft202012Validator(schema)
+    errors = []
+    for err in sorted(validator.iter_errors(data), key=lambda e: list(e.absolute_path)):
+        where = list(err.absolute_path)
+        field_name = ".".join(str(p) for p in where) or "(top level)"
+        errors.append(f"{path}:{_line_of(node, where)}: {field_name}: {_short(err)}")
+    return errors
+
+
+def _short(err: Any) -> str:
+    if err.validator == "additionalProperties":
+        return err.message.replace("Additional properties are not allowed", "unknown field(s)")
+    if err.validator == "oneOf" and isinstance(err.instance, dict):
+        return "an attribute needs either 'default' or 'required: true' (not both)"
+    return err.message
+
+
+def _semantic_errors(data: dict, node: yaml.Node, path: Path, dtypes: dict) -> list[str]:
+    errs: list[str] = []
+
+    def err(where: list, msg: str) -> None:
+        errs.append(f"{path}:{_line_of(node, where)}: {msg}")
+
+    if path.stem != data["op"]:
+        err(["op"], f"op '{data['op']}' must live in a file named {data['op']}.yaml")
+    type_vars = data["type_vars"]
+    operand_names: list[str] = []
+    for kind in ("inputs", "outputs"):
+        for i, operand in enumerate(data[kind]):
+            if operand["name"] in operand_names:
+                err([kind, i, "name"], f"duplicate operand name '{operand['name']}'")
+            operand_names.append(operand["name"])
+            t = operand["type"]
+            if t not in type_vars and t not in dtypes:
+                err([kind, i, "type"], f"type '{t}' is neither a type variable "
+                    f"({', '.join(type_vars)}) nor a dtype")
+    for i, operand in enumerate(data["outputs"]):
+        if operand.get("optional") or operand.get("host_memory"):
+            err(["outputs", i], "outputs cannot be optional or host_memory")
+    attr_names = [a["name"] for a in data.get("attributes", [])]
+    for i, attr in enumerate(data.get("attributes", [])):
+        if attr["name"] in operand_names:
+            err(["attributes", i, "name"], f"attribute '{attr['name']}' clashes with an operand")
+        if "default" in attr:
+            d = attr["default"]
+            ok = {"int": isinstance(d, int) and not isinstance(d, bool),
+                  "float": isinstance(d, (int, float)) and not isinstance(d, bool),
+                  "ints": isinstance(d, list) and all(isinstance(x, int) for x in d)}[attr["type"]]
+            if not ok:
+                err(["attributes", i, "default"], f"default {d!r} is not of type {attr['type']}")
+            elif "allowed" in attr and d not in attr["allowed"]:
+                err(["attributes", i, "default"], f"default {d!r} is not among allowed {attr['allowed']}")
+    used_vars = {o["type"] for o in data["inputs"] + data["outputs"]}
+    for tv in type_vars:
+        if tv not in used_vars:
+            err(["type_vars", tv], f"type variable '{tv}' is not used by any operand")
+    outputs = [o["name"] for o in data["outputs"]]
+    for out, rule in data["shape"].items():
+        if out not in outputs:
+            err(["shape", out], f"shape rule for unknown output '{out}' (outputs: {', '.join(outputs)})")
+        m = SHAPE_CALL.match(rule)
+        args = [a.strip() for a in m.group(2).split(",") if a.strip()] if m else []
+        for a in args:
+            if a not in operand_names and a not in attr_names:
+                err(["shape", out], f"shape rule argument '{a}' is not an input or attribute")
+    for out in outputs:
+        if out not in data["shape"]:
+            err(["shape"], f"output '{out}' has no shape rule")
+    for dt in data["tolerance"]:
+        if not any(dt in v for v in type_vars.values()):
+            err(["tolerance", dt], f"tolerance for dtype '{dt}' that no type variable admits")
+    for tv, names in type_vars.items():
+        for dt in names:
+            if dt not in data["tolerance"]:
+                err(["type_vars", tv], f"dtype '{dt}' has no tolerance entry")
+    input_names = [o["name"] for o in data["inputs"]]
+    conf = data["conformance"]
+    for name in conf.get("values", {}):
+        if name not in input_names:
+            err(["conformance", "values", name], f"value domain for unknown input '{name}'")
+    if conf["shapes"] == "explicit" and not conf.get("cases"):
+        err(["conformance"], "shapes: explicit needs a non-empty 'cases' list")
+    for i, case in enumerate(conf.get("cases", [])):
+        for name in case["inputs"]:
+            if name not in input_names:
+                err(["conformance", "cases", i, "inputs", name], f"case names unknown input '{name}'")
+        for name in input_names:
+            opt = next(o for o in data["inputs"] if o["name"] == name).get("optional", False)
+            if name not in case["inputs"] and not opt:
+                err(["conformance", "cases", i, "inputs"], f"case lacks required input '{name}'")
+        for name in case.get("attrs", {}):
+            if name not in attr_names:
+                err(["conformance", "cases", i, "attrs", name], f"case sets unknown attribute '{name}'")
+    return errs
+
+
+def _to_spec(path: Path, data: dict) -> OpSpec:
+    def operand(d: dict) -> Operand:
+        return Operand(d["name"], d["type"], d.get("doc", ""), d.get("optional", False),
+                       d.get("host_memory", False))
+
+    shape = []
+    for out, rule in data["shape"].items():
+        m = SHAPE_CALL.match(rule)
+        assert m is not None
+        args = tuple(a.strip() for a in m.group(2).split(",") if a.strip())
+        shape.append(ShapeRule(out, m.group(1), args))
+    attrs = [Attribute(a["name"], a["type"], a.get("doc", ""), a.get("default"),
+                       a.get("required", False), tuple(a["allowed"]) if "allowed" in a else None)
+             for a in data.get("attributes", [])]
+    return OpSpec(
+        path=path, op=data["op"], op_id=data["op_id"], version=data["version"],
+        status=data["status"], summary=data["summary"].strip(), doc=data["doc"].strip(),
+        tags=data.get("tags", []), onnx=data["onnx"], type_vars=data["type_vars"],
+        inputs=[operand(o) for o in data["inputs"]], outputs=[operand(o) for o in data["outputs"]],
+        attributes=attrs, shape=shape, tolerance=data["tolerance"], reference=data["reference"],
+        conformance=data["conformance"], raw=data)
+
+
+def load_specs(root: Path | str) -> SpecSet:
+    """Load ``root/dtypes.yaml`` and every ``root/ops/*.yaml``; raise SpecError listing all problems."""
+    root = Path(root)
+    schema = json.loads((root / "schema" / "opspec.schema.json").read_text(encoding="utf-8"))
+    dt_data, _ = _load(root / "dtypes.yaml")
+    dtypes = {name: DType(name, d["id"], d["size"], d["c_type"], d["numpy"])
+              for name, d in dt_data["dtypes"].items()}
+    dtype_sets = dt_data.get("sets", {})
+    errors: list[str] = []
+    ops: list[OpSpec] = []
+    seen_ids: dict[int, Path] = {}
+    seen_names: dict[str, Path] = {}
+    files = sorted((root / "ops").glob("*.yaml"))
+    if not files:
+        raise SpecError(f"{root / 'ops'}:1: no operator specs found")
+    for path in files:
+        try:
+            data, node = _load(path)
+        except SpecError as exc:
+            errors.append(str(exc))
+            continue
+        file_errors = _schema_errors(schema, data, node, path)
+        if not file_errors:
+            file_errors = _semantic_errors(data, node, path, dtypes)
+        if not file_errors:
+            if data["op_id"] in seen_ids:
+                file_errors.append(f"{path}:{_line_of(node, ['op_id'])}: op_id {data['op_id']} "
+                                   f"is already used by {seen_ids[data['op_id']].name}")
+            if data["op"] in seen_names:
+                file_errors.append(f"{path}:{_line_of(node, ['op'])}: op '{data['op']}' "
+                                   f"is already defined in {seen_names[data['op']].name}")
+        if file_errors:
+            errors += file_errors
+            continue
+        seen_ids[data["op_id"]] = path
+        seen_names[data["op"]] = path
+        ops.append(_to_spec(path, data))
+    if errors:
+        raise SpecError("\n".join(errors))
+    ops.sort(key=lambda s: s.op_id)
+    return SpecSet(dtypes=dtypes, dtype_sets=dtype_sets, ops=ops)
