@@ -42,6 +42,16 @@ XHAL_EXPORT xhal_status_t xhal_runtime_find_device(xhal_runtime_t runtime,
                                                    int32_t* device);
 XHAL_EXPORT xhal_status_t xhal_device_properties(xhal_runtime_t runtime, int32_t device,
                                                  xhal_device_properties_t* props);
+/* Which plugin serves `device`: its device type ("xhal.cpu"), the plugin's own index for the
+ * device, the library path and the plugin's version string. Strings live as long as the runtime. */
+XHAL_EXPORT xhal_status_t xhal_device_origin(xhal_runtime_t runtime, int32_t device,
+                                             const char** device_type, int32_t* local_index,
+                                             const char** plugin_path,
+                                             const char** plugin_version);
+/* Bytes held by tensors and bytes kept in the caching allocator's free lists. */
+XHAL_EXPORT xhal_status_t xhal_device_memory_stats(xhal_runtime_t runtime, int32_t device,
+                                                   uint64_t* allocated, uint64_t* cached);
+XHAL_EXPORT xhal_status_t xhal_device_empty_cache(xhal_runtime_t runtime, int32_t device);
 
 /* Memory through the device's caching allocator. */
 XHAL_EXPORT xhal_status_t xhal_device_alloc(xhal_runtime_t runtime, int32_t device,

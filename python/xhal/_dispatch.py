@@ -1,0 +1,74 @@
+"""Eager op calls: spec-driven argument checks, shape inference, output allocation, launch."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from . import _C
+from ._specs import op_spec
+from .dtypes import dtype_id, numpy_dtype
+from .errors import InvalidArgumentError
+from .shape_rules import infer_output_shapes
+from .tensor import Tensor
+
+
+def _host_value(op: str, name: str, value: Any, fixed_dtype: str) -> np.ndarray:
+    """A host_memory input as a numpy array (from a Tensor, an array or a list)."""
+    arr = value.numpy() if isinstance(value, Tensor) else np.asarray(value)
+    if arr.size == 0:
+        arr = arr.astype(numpy_dtype(fixed_dtype))
+    if arr.dtype != numpy_dtype(fixed_dtype):
+        raise InvalidArgumentError(f"{op}: input {name} must be {fixed_dtype}, got {arr.dtype}")
+    return np.ascontiguousarray(arr)
+
+
+def call(op: str, inputs: tuple, attrs: dict[str, Any]) -> Tensor | tuple[Tensor, ...]:
+    spec = op_spec(op)
+    device = None
+    impls: list[Any] = []
+    shapes: dict[str, tuple[int, ...] | None] = {}
+    host_values: dict[str, np.ndarray] = {}
+    dtypes_by_var: dict[str, str] = {}
+    for info, value in zip(spec["inputs"], inputs):
+        name = info["name"]
+        if value is None:
+            if not info.get("optional", False):
+                raise InvalidArgumentError(f"{op}: input {name} is required")
+            impls.append(None)
+            shapes[name] = None
+            continue
+        if info.get("host_memory", False):
+            arr = _host_value(op, name, value, info["type"])
+            host_values[name] = arr
+            shapes[name] = arr.shape
+            impls.append(_C.TensorImpl.host_view(arr, dtype_id(info["type"])))
+            continue
+        if not isinstance(value, Tensor):
+            raise TypeError(f"{op}: input {name} must be an xhal.Tensor, got "
+                            f"{type(value).__name__} (use xhal.tensor(...) to convert)")
+        if value.device is None:
+            raise InvalidArgumentError(f"{op}: input {name} is not on an xhal device")
+        if device is None:
+            device = value.device
+        elif value.device.index != device.index:
+            raise InvalidArgumentError(f"{op}: input {name} is on {value.device.name} but "
+                                       f"earlier inputs are on {device.name}")
+        dtypes_by_var.setdefault(info["type"], value.dtype)
+        shapes[name] = value.shape
+        impls.append(value._impl)
+    if device is None:
+        raise InvalidArgumentError(f"{op}: no input tensor says which device to run on")
+
+    full_attrs = {a["name"]: (attrs.get(a["name"]) if attrs.get(a["name"]) is not None
+                              else a.get("default")) for a in spec.get("attributes", [])}
+    out_shapes = infer_output_shapes(spec, shapes, host_values, full_attrs)
+    outputs = []
+    for info in spec["outputs"]:
+        t = info["type"]
+        dtype = dtypes_by_var.get(t, t)
+        outputs.append(Tensor.empty(out_shapes[info["name"]], dtype, device))
+    _C.launch(device.index, spec["op_id"], spec["version"], impls,
+              {k: v for k, v in attrs.items() if v is not None}, [o._impl for o in outputs])
+    return outputs[0] if len(outputs) == 1 else tuple(outputs)
