@@ -1,0 +1,315 @@
+"""What the generator produced and the package installed agrees with the specs.
+
+* the installed <xhal/xhal_ops.h> compiles as C99 and C++17 with -Wall -Wextra -Werror
+  -pedantic, alone and together with xhal_abi.h and xhal_runtime.h, and its attribute
+  initialisers set the spec defaults;
+* op ids, type variables, inputs, outputs and attributes in the header and in the installed
+  ``_specs.json`` are those of the installed specs (the header is parsed as text);
+* the Python op wrappers carry the spec's docstring and signature;
+* every op gets a generated reference page.
+
+The specs are read with plain ``yaml.safe_load`` from the installed ``xhal/op_specs``, not
+through the generator's loader, so that a loader bug cannot hide a generator bug.
+"""
+
+from __future__ import annotations
+
+import importlib.resources
+import inspect
+import json
+import re
+import struct
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+sys.path.insert(0, str(Path(__file__).resolve().parent / "fixtures"))
+import xhal_testutil as tu  # noqa: E402
+
+
+# ----------------------------------------------------------------------------------------------
+# Inputs: the installed specs and the installed header
+# ----------------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def specs() -> dict[str, dict]:
+    out = {}
+    for path in sorted((tu.op_specs_dir() / "ops").glob("*.yaml")):
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        out[data["op"]] = data
+    assert out, "no specs in the installed op_specs/ops"
+    return out
+
+
+@pytest.fixture(scope="module")
+def header() -> str:
+    path = tu.include_dir() / "xhal" / "xhal_ops.h"
+    assert path.is_file(), f"the installed package has no generated header at {path}"
+    return path.read_text(encoding="utf-8")
+
+
+def _strip_comments(text: str) -> str:
+    return re.sub(r"/\*.*?\*/", " ", text, flags=re.S)
+
+
+def _symbol(spec: dict) -> str:
+    return f"{spec['op']}_v{spec['version']}"
+
+
+def _c_names(params: str) -> list[str]:
+    """Parameter names of a C parameter list (no function-pointer parameters)."""
+    names = []
+    for p in _strip_comments(params).split(","):
+        m = re.search(r"(\w+)\s*$", p.strip())
+        assert m, f"cannot parse parameter {p!r}"
+        names.append(m.group(1))
+    return names
+
+
+# ----------------------------------------------------------------------------------------------
+# The header compiles
+# ----------------------------------------------------------------------------------------------
+
+STRICT = ["-Wall", "-Wextra", "-Werror", "-pedantic"]
+INCLUDE_SETS = {
+    "ops": ["xhal/xhal_ops.h"],
+    "abi+ops": ["xhal/xhal_abi.h", "xhal/xhal_ops.h"],
+    "ops+abi": ["xhal/xhal_ops.h", "xhal/xhal_abi.h"],
+    "runtime": ["xhal/xhal_runtime.h"],
+    "all": ["xhal/xhal_abi.h", "xhal/xhal_ops.h", "xhal/xhal_runtime.h"],
+}
+LANGUAGES = {"c99": ("c", ["-std=c99"]), "c++17": ("cpp", ["-std=c++17"])}
+
+
+@pytest.mark.parametrize("includes", list(INCLUDE_SETS), ids=list(INCLUDE_SETS))
+@pytest.mark.parametrize("language", list(LANGUAGES))
+def test_headers_compile_strictly(language: str, includes: str, tmp_path: Path) -> None:
+    ext, std = LANGUAGES[language]
+    src = tmp_path / f"tu.{ext}"
+    src.write_text("".join(f"#include <{h}>\n" for h in INCLUDE_SETS[includes])
+                   + "int main(void) { return XHAL_OP_MAX_ID > 0 ? 0 : 1; }\n", encoding="utf-8")
+    compiler = tu.c_compiler() if ext == "c" else tu.cxx_compiler()
+    tu.run([compiler, *std, *STRICT, f"-I{tu.include_dir()}", "-c", src,
+            "-o", tmp_path / "tu.o"])
+
+
+def _as_float32(value: float) -> float:
+    return struct.unpack("f", struct.pack("f", float(value)))[0]
+
+
+@pytest.mark.parametrize("language", list(LANGUAGES))
+def test_attribute_defaults_and_registration_helpers(language: str, specs: dict,
+                                                     tmp_path: Path) -> None:
+    """Every op's _attrs_init() sets the spec's defaults; every xhal_register_<op>_v<N>() helper
+    takes one dtype per type variable, in the spec's order, and fills the kernel def."""
+    ext, std = LANGUAGES[language]
+    body, expected = [], []
+    body.append("static xhal_kernel_def_t last;")
+    body.append("static xhal_status_t record(xhal_registry_t r, const xhal_kernel_def_t* d) "
+                "{ (void)r; last = *d; return XHAL_OK; }")
+    main = ["int main(void) {", "  xhal_host_api_t host;", "  memset(&host, 0, sizeof(host));",
+            "  host.struct_size = sizeof(host);", "  host.register_kernel = record;"]
+    for op, spec in specs.items():
+        sym = _symbol(spec)
+        main.append("  {")
+        main.append(f"    xhal_{sym}_attrs_t a;")
+        main.append(f"    xhal_{sym}_attrs_init(&a);")
+        main.append(f'    printf("{op} struct_size %d\\n", (int)(a.struct_size == sizeof(a)));')
+        expected.append(f"{op} struct_size 1")
+        for attr in spec.get("attributes", []):
+            name = attr["name"]
+            if "default" not in attr:
+                continue
+            if attr["type"] == "float":
+                main.append(f'    printf("{op} {name} %.9g\\n", (double)a.{name});')
+                expected.append(f"{op} {name} {'%.9g' % _as_float32(attr['default'])}")
+            elif attr["type"] == "int":
+                main.append(f'    printf("{op} {name} %lld\\n", (long long)a.{name});')
+                expected.append(f"{op} {name} {int(attr['default'])}")
+            else:
+                main.append(f'    printf("{op} {name} n=%lld", (long long)a.{name}_count);')
+                main.append(f"    {{ long long i; for (i = 0; i < a.{name}_count; ++i) "
+                            f'printf(" %lld", (long long)a.{name}[i]); }}')
+                main.append('    printf("\\n");')
+                expected.append(" ".join([f"{op} {name} n={len(attr['default'])}",
+                                          *map(str, attr["default"])]).rstrip())
+        tvars = list(spec["type_vars"])
+        dts = ", ".join(str(10 + i) for i in range(len(tvars)))
+        main.append(f"    if (xhal_register_{sym}(&host, NULL, NULL, {dts}, 7u, \"k\") != XHAL_OK) "
+                    "return 1;")
+        main.append(f'    printf("{op} def %u %d %d %d", (unsigned)last.op_id, last.version_min, '
+                    "last.version_max, last.num_type_vars);")
+        main.append("    { int i; for (i = 0; i < last.num_type_vars; ++i) "
+                    'printf(" %d", last.dtypes[i]); }')
+        main.append('    printf(" %u\\n", (unsigned)last.flags);')
+        expected.append(" ".join([f"{op} def {spec['op_id']} {spec['version']} {spec['version']}",
+                                  str(len(tvars)), *(str(10 + i) for i in range(len(tvars))),
+                                  "7"]))
+        main.append("  }")
+    main += ["  return 0;", "}"]
+    src = tmp_path / f"defaults.{ext}"
+    src.write_text("#include <stdio.h>\n#include <string.h>\n#include <xhal/xhal_ops.h>\n"
+                   + "\n".join(body + main) + "\n", encoding="utf-8")
+    compiler = tu.c_compiler() if ext == "c" else tu.cxx_compiler()
+    exe = tmp_path / "defaults"
+    tu.run([compiler, *std, *STRICT, f"-I{tu.include_dir()}", src, "-o", exe])
+    got = tu.run([exe]).stdout.splitlines()
+    assert got == expected
+
+
+# ----------------------------------------------------------------------------------------------
+# The header agrees with the specs
+# ----------------------------------------------------------------------------------------------
+
+
+def test_op_ids(header: str, specs: dict) -> None:
+    enum = re.search(r"typedef\s+enum\s+xhal_op_id\s*\{(.*?)\}\s*xhal_op_id_t;", header, re.S)
+    assert enum, "no xhal_op_id_t enum in xhal_ops.h"
+    ids = {name: int(v) for name, v in re.findall(r"XHAL_OP_(\w+)\s*=\s*(\d+)",
+                                                  _strip_comments(enum.group(1)))}
+    assert ids == {spec["op"].upper(): spec["op_id"] for spec in specs.values()}
+    max_id = re.search(r"#define\s+XHAL_OP_MAX_ID\s+(\d+)", header)
+    assert max_id and int(max_id.group(1)) == max(ids.values())
+
+
+def test_type_variables(header: str, specs: dict) -> None:
+    for op, spec in specs.items():
+        block = re.search(rf"/\* ---- {op} v{spec['version']} \(ONNX (\w+)-(\d+)\) ----(.*?)\*/",
+                          header, re.S)
+        assert block, f"no comment block for {op} v{spec['version']} in xhal_ops.h"
+        assert (block.group(1), int(block.group(2))) == (spec["onnx"]["op_type"],
+                                                         spec["onnx"]["since_version"])
+        found = re.findall(r"type variable (\d+), (\w+): ([\w, ]+)", block.group(3))
+        assert [(int(i), name, [d.strip() for d in dts.split(",")]) for i, name, dts in found] \
+            == [(i, name, dts) for i, (name, dts) in enumerate(spec["type_vars"].items())], op
+
+
+def test_kernel_signatures(header: str, specs: dict) -> None:
+    for op, spec in specs.items():
+        sym = _symbol(spec)
+        m = re.search(rf"typedef\s+xhal_status_t\s*\(\*xhal_{sym}_kernel_fn\)\((.*?)\);",
+                      header, re.S)
+        assert m, f"no xhal_{sym}_kernel_fn in xhal_ops.h"
+        params = [" ".join(p.split()) for p in _strip_comments(m.group(1)).split(",")]
+        names = _c_names(m.group(1))
+        n_in = len(spec["inputs"])
+        assert names == ["ctx", *(i["name"] for i in spec["inputs"]), "attrs",
+                         *(o["name"] for o in spec["outputs"])], op
+        assert params[0] == "const xhal_kernel_context_t* ctx"
+        assert all(p.startswith("const xhal_tensor_t*") for p in params[1:1 + n_in]), params
+        assert params[1 + n_in] == f"const xhal_{sym}_attrs_t* attrs"
+        assert all(p.startswith("xhal_tensor_t*") for p in params[2 + n_in:]), params
+        # The comment after each input says optional / host memory and its type.
+        raw = m.group(1)
+        for inp in spec["inputs"]:
+            c = re.search(rf"\b{inp['name']},?\s*/\*(.*?)\*/", raw)
+            assert c, f"{op}: no comment for input {inp['name']}"
+            assert ("optional" in c.group(1)) == bool(inp.get("optional")), (op, inp)
+            assert ("host memory" in c.group(1)) == bool(inp.get("host_memory")), (op, inp)
+            assert c.group(1).strip().endswith(inp["type"]), (op, inp)
+
+
+def test_attribute_structs(header: str, specs: dict) -> None:
+    c_types = {"int": "int64_t", "float": "float", "ints": "const int64_t*"}
+    for op, spec in specs.items():
+        sym = _symbol(spec)
+        m = re.search(rf"typedef\s+struct\s+xhal_{sym}_attrs\s*\{{(.*?)\}}\s*xhal_{sym}_attrs_t;",
+                      header, re.S)
+        assert m, f"no xhal_{sym}_attrs_t in xhal_ops.h"
+        fields = [" ".join(f.split()) for f in _strip_comments(m.group(1)).split(";") if f.strip()]
+        expected = ["size_t struct_size"]
+        for attr in spec.get("attributes", []):
+            expected.append(f"{c_types[attr['type']]} {attr['name']}")
+            if attr["type"] == "ints":
+                expected.append(f"int64_t {attr['name']}_count")
+        assert fields == expected, op
+
+
+def test_specs_json_matches_specs(specs: dict) -> None:
+    resource = importlib.resources.files("xhal") / "_specs.json"
+    assert resource.is_file(), "the installed package has no xhal/_specs.json"
+    dump = json.loads(resource.read_text(encoding="utf-8"))
+    assert set(dump["ops"]) == set(specs)
+    for op, spec in specs.items():
+        got = dump["ops"][op]
+        for key in ("op_id", "version", "type_vars", "inputs", "outputs", "shape", "tolerance"):
+            assert got[key] == spec[key], f"_specs.json {op}.{key} differs from {op}.yaml"
+        assert got.get("attributes", []) == spec.get("attributes", []), op
+    dtypes = yaml.safe_load((tu.op_specs_dir() / "dtypes.yaml").read_text(encoding="utf-8"))
+    assert {n: d["id"] for n, d in dump["dtypes"].items()} == \
+        {n: d["id"] for n, d in dtypes["dtypes"].items()}
+
+
+# ----------------------------------------------------------------------------------------------
+# Python wrappers
+# ----------------------------------------------------------------------------------------------
+
+
+def test_python_wrappers(specs: dict) -> None:
+    import xhal.ops
+
+    for op, spec in specs.items():
+        fn = getattr(xhal.ops, op, None)
+        assert callable(fn), f"xhal.ops has no {op}()"
+        params = list(inspect.signature(fn).parameters.values())
+        inputs, attrs = spec["inputs"], spec.get("attributes", [])
+        assert [p.name for p in params] == [i["name"] for i in inputs] + [a["name"] for a in attrs]
+        for p, inp in zip(params, inputs):
+            assert p.kind is inspect.Parameter.POSITIONAL_OR_KEYWORD, (op, p)
+            if inp.get("optional"):
+                assert p.default is None, f"{op}({p.name}) is optional and must default to None"
+            else:
+                assert p.default is inspect.Parameter.empty, f"{op}({p.name}) is required"
+        for p, attr in zip(params[len(inputs):], attrs):
+            assert p.kind is inspect.Parameter.KEYWORD_ONLY, (op, p)
+            if attr.get("required"):
+                continue
+            if attr["type"] == "ints":
+                assert p.default is None or list(p.default) == attr["default"], (op, p)
+            else:
+                assert p.default == attr["default"] and type(p.default) is \
+                    (float if attr["type"] == "float" else int), (op, p, attr["default"])
+        doc = inspect.getdoc(fn) or ""
+        assert doc.splitlines()[0] == spec["summary"].strip(), op
+        for line in spec["doc"].strip().splitlines():
+            assert line.strip() in doc, f"{op}: docstring lacks the spec doc line {line!r}"
+        for item in inputs + attrs:
+            assert item["name"] in doc, op
+
+
+def test_gemm_signature() -> None:
+    import xhal.ops
+
+    sig = inspect.signature(xhal.ops.gemm)
+    assert [(n, p.default) for n, p in sig.parameters.items() if n in
+            ("alpha", "beta", "trans_a", "trans_b")] == \
+        [("alpha", 1.0), ("beta", 1.0), ("trans_a", 0), ("trans_b", 0)]
+    assert sig.parameters["C"].default is None
+
+
+# ----------------------------------------------------------------------------------------------
+# Reference pages
+# ----------------------------------------------------------------------------------------------
+
+
+def test_every_op_has_a_doc_page(specs: dict, tmp_path: Path) -> None:
+    out = tmp_path / "gen"
+    tu.run([sys.executable, "-m", "xhal.codegen", "--specs", tu.op_specs_dir(), "--out", out],
+           cwd=tmp_path)
+    pages = out / "docs" / "ops"
+    index = (pages / "index.md").read_text(encoding="utf-8")
+    for op, spec in specs.items():
+        page = pages / f"{op}.md"
+        assert page.is_file(), f"no generated reference page for {op}"
+        text = page.read_text(encoding="utf-8")
+        assert text.startswith(f"# `{op}` (version {spec['version']})"), op
+        assert spec["summary"].strip() in text
+        assert f"XHAL_OP_{op.upper()}` = {spec['op_id']}" in text
+        for item in spec["inputs"] + spec["outputs"] + spec.get("attributes", []):
+            assert f"`{item['name']}`" in text, (op, item["name"])
+        for dtype in spec["tolerance"]:
+            assert f"| {dtype} |" in text, (op, dtype)
+        assert f"]({op}.md)" in index, f"docs/ops/index.md does not link {op}.md"
