@@ -55,6 +55,11 @@ def call(op: str, inputs: tuple, attrs: dict[str, Any]) -> Tensor | tuple[Tensor
         elif value.device.index != device.index:
             raise InvalidArgumentError(f"{op}: input {name} is on {value.device.name} but "
                                        f"earlier inputs are on {device.name}")
+        allowed = spec["type_vars"].get(info["type"], [info["type"]])
+        if value.dtype not in allowed:
+            raise InvalidArgumentError(
+                f"{op}: input {name} is {value.dtype}, but {info['type']} admits only "
+                f"{', '.join(allowed)}")
         dtypes_by_var.setdefault(info["type"], value.dtype)
         shapes[name] = value.shape
         impls.append(value._impl)
