@@ -59,16 +59,6 @@ def _symbol(spec: dict) -> str:
     return f"{spec['op']}_v{spec['version']}"
 
 
-def _c_names(params: str) -> list[str]:
-    """Parameter names of a C parameter list (no function-pointer parameters)."""
-    names = []
-    for p in _strip_comments(params).split(","):
-        m = re.search(r"(\w+)\s*$", p.strip())
-        assert m, f"cannot parse parameter {p!r}"
-        names.append(m.group(1))
-    return names
-
-
 # ----------------------------------------------------------------------------------------------
 # The header compiles
 # ----------------------------------------------------------------------------------------------
@@ -100,9 +90,51 @@ def _as_float32(value: float) -> float:
     return struct.unpack("f", struct.pack("f", float(value)))[0]
 
 
+def _print_default(op: str, attr: dict) -> list[str]:
+    """C statements printing attribute `attr` of the initialised struct `a` as one line."""
+    name, kind = attr["name"], attr["type"]
+    if kind == "float":
+        return [f'    printf("{op} {name} %.9g\\n", (double)a.{name});']
+    if kind in ("int", "dtype"):
+        return [f'    printf("{op} {name} %lld\\n", (long long)a.{name});']
+    if kind == "string":
+        return [f'    printf("{op} {name} %s\\n", a.{name} ? a.{name} : "(null)");']
+    if kind == "tensor":
+        return [f'    printf("{op} {name} %s\\n", a.{name} ? "set" : "(null)");']
+    if kind in ("ints", "floats"):
+        fmt, cast = ("%lld", "(long long)") if kind == "ints" else ("%.9g", "(double)")
+        return [f'    printf("{op} {name} n=%lld", (long long)a.{name}_count);',
+                f"    {{ long long i; for (i = 0; i < a.{name}_count; ++i) "
+                f'printf(" {fmt}", {cast}a.{name}[i]); }}',
+                '    printf("\\n");']
+    pytest.fail(f"{op}.{name}: attribute type {kind!r} is unknown to this test; extend it")
+
+
+def _expected_default(op: str, attr: dict, dtype_ids: dict) -> str:
+    name, kind, value = attr["name"], attr["type"], attr["default"]
+    if kind == "float":
+        return f"{op} {name} {'%.9g' % _as_float32(value)}"
+    if kind == "int":
+        return f"{op} {name} {int(value)}"
+    if kind == "dtype":
+        return f"{op} {name} {dtype_ids[value]}"
+    if kind == "string":
+        return f"{op} {name} {value if value is not None else '(null)'}"
+    if kind == "tensor":
+        return f"{op} {name} (null)"
+    items = [str(int(v)) if kind == "ints" else "%.9g" % _as_float32(v) for v in (value or [])]
+    return " ".join([f"{op} {name} n={len(items)}", *items])
+
+
+@pytest.fixture(scope="module")
+def dtype_ids() -> dict[str, int]:
+    data = yaml.safe_load((tu.op_specs_dir() / "dtypes.yaml").read_text(encoding="utf-8"))
+    return {name: d["id"] for name, d in data["dtypes"].items()}
+
+
 @pytest.mark.parametrize("language", list(LANGUAGES))
 def test_attribute_defaults_and_registration_helpers(language: str, specs: dict,
-                                                     tmp_path: Path) -> None:
+                                                     dtype_ids: dict, tmp_path: Path) -> None:
     """Every op's _attrs_init() sets the spec's defaults; every xhal_register_<op>_v<N>() helper
     takes one dtype per type variable, in the spec's order, and fills the kernel def."""
     ext, std = LANGUAGES[language]
@@ -120,22 +152,9 @@ def test_attribute_defaults_and_registration_helpers(language: str, specs: dict,
         main.append(f'    printf("{op} struct_size %d\\n", (int)(a.struct_size == sizeof(a)));')
         expected.append(f"{op} struct_size 1")
         for attr in spec.get("attributes", []):
-            name = attr["name"]
-            if "default" not in attr:
-                continue
-            if attr["type"] == "float":
-                main.append(f'    printf("{op} {name} %.9g\\n", (double)a.{name});')
-                expected.append(f"{op} {name} {'%.9g' % _as_float32(attr['default'])}")
-            elif attr["type"] == "int":
-                main.append(f'    printf("{op} {name} %lld\\n", (long long)a.{name});')
-                expected.append(f"{op} {name} {int(attr['default'])}")
-            else:
-                main.append(f'    printf("{op} {name} n=%lld", (long long)a.{name}_count);')
-                main.append(f"    {{ long long i; for (i = 0; i < a.{name}_count; ++i) "
-                            f'printf(" %lld", (long long)a.{name}[i]); }}')
-                main.append('    printf("\\n");')
-                expected.append(" ".join([f"{op} {name} n={len(attr['default'])}",
-                                          *map(str, attr["default"])]).rstrip())
+            if "default" in attr:
+                main += _print_default(op, attr)
+                expected.append(_expected_default(op, attr, dtype_ids))
         tvars = list(spec["type_vars"])
         dts = ", ".join(str(10 + i) for i in range(len(tvars)))
         main.append(f"    if (xhal_register_{sym}(&host, NULL, NULL, {dts}, 7u, \"k\") != XHAL_OK) "
@@ -194,17 +213,25 @@ def test_kernel_signatures(header: str, specs: dict) -> None:
                       header, re.S)
         assert m, f"no xhal_{sym}_kernel_fn in xhal_ops.h"
         params = [" ".join(p.split()) for p in _strip_comments(m.group(1)).split(",")]
-        names = _c_names(m.group(1))
-        n_in = len(spec["inputs"])
-        assert names == ["ctx", *(i["name"] for i in spec["inputs"]), "attrs",
-                         *(o["name"] for o in spec["outputs"])], op
-        assert params[0] == "const xhal_kernel_context_t* ctx"
-        assert all(p.startswith("const xhal_tensor_t*") for p in params[1:1 + n_in]), params
-        assert params[1 + n_in] == f"const xhal_{sym}_attrs_t* attrs"
-        assert all(p.startswith("xhal_tensor_t*") for p in params[2 + n_in:]), params
-        # The comment after each input says optional / host memory and its type.
+        expected = ["const xhal_kernel_context_t* ctx"]
+        for inp in spec["inputs"]:
+            if inp.get("variadic"):
+                expected += [f"const xhal_tensor_t* const* {inp['name']}",
+                             f"int32_t {inp['name']}_count"]
+            else:
+                expected.append(f"const xhal_tensor_t* {inp['name']}")
+        expected.append(f"const xhal_{sym}_attrs_t* attrs")
+        for out in spec["outputs"]:
+            if out.get("variadic"):
+                expected += [f"xhal_tensor_t* const* {out['name']}", f"int32_t {out['name']}_count"]
+            else:
+                expected.append(f"xhal_tensor_t* {out['name']}")
+        assert params == expected, op
+        # The comment after each (non-variadic) input says optional / host memory and its type.
         raw = m.group(1)
         for inp in spec["inputs"]:
+            if inp.get("variadic"):
+                continue
             c = re.search(rf"\b{inp['name']},?\s*/\*(.*?)\*/", raw)
             assert c, f"{op}: no comment for input {inp['name']}"
             assert ("optional" in c.group(1)) == bool(inp.get("optional")), (op, inp)
@@ -213,7 +240,9 @@ def test_kernel_signatures(header: str, specs: dict) -> None:
 
 
 def test_attribute_structs(header: str, specs: dict) -> None:
-    c_types = {"int": "int64_t", "float": "float", "ints": "const int64_t*"}
+    c_types = {"int": "int64_t", "float": "float", "ints": "const int64_t*",
+               "floats": "const float*", "string": "const char*",
+               "tensor": "const xhal_tensor_t*", "dtype": "int32_t"}
     for op, spec in specs.items():
         sym = _symbol(spec)
         m = re.search(rf"typedef\s+struct\s+xhal_{sym}_attrs\s*\{{(.*?)\}}\s*xhal_{sym}_attrs_t;",
@@ -222,8 +251,9 @@ def test_attribute_structs(header: str, specs: dict) -> None:
         fields = [" ".join(f.split()) for f in _strip_comments(m.group(1)).split(";") if f.strip()]
         expected = ["size_t struct_size"]
         for attr in spec.get("attributes", []):
+            assert attr["type"] in c_types, f"{op}: attribute type {attr['type']!r} unknown here"
             expected.append(f"{c_types[attr['type']]} {attr['name']}")
-            if attr["type"] == "ints":
+            if attr["type"] in ("ints", "floats"):
                 expected.append(f"int64_t {attr['name']}_count")
         assert fields == expected, op
 
@@ -258,20 +288,29 @@ def test_python_wrappers(specs: dict) -> None:
         inputs, attrs = spec["inputs"], spec.get("attributes", [])
         assert [p.name for p in params] == [i["name"] for i in inputs] + [a["name"] for a in attrs]
         for p, inp in zip(params, inputs):
-            assert p.kind is inspect.Parameter.POSITIONAL_OR_KEYWORD, (op, p)
-            if inp.get("optional"):
+            if inp.get("variadic"):
+                assert p.kind in (inspect.Parameter.VAR_POSITIONAL,
+                                  inspect.Parameter.POSITIONAL_OR_KEYWORD), (op, p)
+            elif inp.get("optional"):
+                assert p.kind is inspect.Parameter.POSITIONAL_OR_KEYWORD, (op, p)
                 assert p.default is None, f"{op}({p.name}) is optional and must default to None"
             else:
+                assert p.kind is inspect.Parameter.POSITIONAL_OR_KEYWORD, (op, p)
                 assert p.default is inspect.Parameter.empty, f"{op}({p.name}) is required"
         for p, attr in zip(params[len(inputs):], attrs):
             assert p.kind is inspect.Parameter.KEYWORD_ONLY, (op, p)
-            if attr.get("required"):
+            if attr.get("required") or "default" not in attr:
                 continue
-            if attr["type"] == "ints":
-                assert p.default is None or list(p.default) == attr["default"], (op, p)
+            kind, default = attr["type"], attr["default"]
+            if kind in ("ints", "floats"):
+                assert p.default is None or list(p.default) == list(default or []), (op, p)
+            elif kind == "tensor":
+                assert p.default is None, (op, p)
+            elif kind in ("int", "float"):
+                assert p.default == default and type(p.default) is \
+                    (float if kind == "float" else int), (op, p, default)
             else:
-                assert p.default == attr["default"] and type(p.default) is \
-                    (float if attr["type"] == "float" else int), (op, p, attr["default"])
+                assert p.default == default, (op, p, default)
         doc = inspect.getdoc(fn) or ""
         assert doc.splitlines()[0] == spec["summary"].strip(), op
         for line in spec["doc"].strip().splitlines():
@@ -295,15 +334,11 @@ def test_gemm_signature() -> None:
 # ----------------------------------------------------------------------------------------------
 
 
-def test_every_op_has_a_doc_page(specs: dict, tmp_path: Path) -> None:
-    out = tmp_path / "gen"
-    tu.run([sys.executable, "-m", "xhal.codegen", "--specs", tu.op_specs_dir(), "--out", out],
-           cwd=tmp_path)
-    pages = out / "docs" / "ops"
+def _check_doc_pages(pages: Path, specs: dict) -> None:
     index = (pages / "index.md").read_text(encoding="utf-8")
     for op, spec in specs.items():
         page = pages / f"{op}.md"
-        assert page.is_file(), f"no generated reference page for {op}"
+        assert page.is_file(), f"no generated reference page for {op} in {pages}"
         text = page.read_text(encoding="utf-8")
         assert text.startswith(f"# `{op}` (version {spec['version']})"), op
         assert spec["summary"].strip() in text
@@ -312,4 +347,17 @@ def test_every_op_has_a_doc_page(specs: dict, tmp_path: Path) -> None:
             assert f"`{item['name']}`" in text, (op, item["name"])
         for dtype in spec["tolerance"]:
             assert f"| {dtype} |" in text, (op, dtype)
-        assert f"]({op}.md)" in index, f"docs/ops/index.md does not link {op}.md"
+        assert f"]({op}.md)" in index, f"{pages / 'index.md'} does not link {op}.md"
+
+
+def test_every_op_has_an_installed_doc_page(specs: dict) -> None:
+    pages = tu.package_root() / "docs" / "ops"
+    assert pages.is_dir(), f"the installed package has no generated op pages in {pages}"
+    _check_doc_pages(pages, specs)
+
+
+def test_installed_codegen_writes_every_doc_page(specs: dict, tmp_path: Path) -> None:
+    out = tmp_path / "gen"
+    tu.run([sys.executable, "-m", "xhal.codegen", "--specs", tu.op_specs_dir(), "--out", out],
+           cwd=tmp_path)
+    _check_doc_pages(out / "docs" / "ops", specs)

@@ -61,7 +61,8 @@ def probe(tmp_path: Path, *paths: Path, plugin_path: str | None = None) -> dict:
 def plugins(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     out = tmp_path_factory.mktemp("fixture_plugins")
     built = {name: tu.build_plugin(FIXTURES / f"{name}.c", out)
-             for name in ("wrong_major", "no_entry", "older_minor", "newer_minor")}
+             for name in ("wrong_major", "no_entry", "older_minor", "newer_minor",
+                          "missing_required")}
     # Same device type ("test.newer_minor") as newer_minor, in another file.
     built["duplicate"] = tu.build_plugin(FIXTURES / "newer_minor.c", out, name="duplicate")
     return built
@@ -99,6 +100,13 @@ def test_wrong_major_names_both_versions(tmp_path: Path, plugins: dict[str, Path
         f"the message must name the plugin's ABI {major + 1}.0: {message}"
     assert re.search(rf"\b{major}\.{minor}\b", message), \
         f"the message must name the host's ABI {major}.{minor}: {message}"
+
+
+def test_required_entry_missing(tmp_path: Path, plugins: dict[str, Path]) -> None:
+    """A table without one of the entries every plugin must fill is refused at load."""
+    load = _refusal(probe(tmp_path, plugins["missing_required"]))
+    assert plugins["missing_required"].name in load["message"], load["message"]
+    assert "mem_alloc" in load["message"], load["message"]
 
 
 def test_xhal_still_works_after_refusals(tmp_path: Path, plugins: dict[str, Path]) -> None:

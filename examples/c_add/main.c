@@ -54,7 +54,9 @@ int main(int argc, char** argv) {
 
   xhal_runtime_t rt = NULL;
   int32_t device = -1;
-  const int32_t index = 0; /* the first device of the type */
+  /* The first device of the type. A tensor's DLPack device_id is the plugin's own index for the
+   * device, which for the index-th device of one type is that index. */
+  const int32_t index = 0;
   xhal_device_properties_t props;
   void* d_a = NULL;
   void* d_b = NULL;
