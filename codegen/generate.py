@@ -17,7 +17,7 @@ from pathlib import Path
 
 import jinja2
 
-from .spec_loader import OpSpec, SpecSet
+from .spec_loader import SpecSet
 
 TEMPLATES = Path(__file__).parent / "templates"
 
@@ -30,15 +30,18 @@ def _c_literal(value: object, c_type: str) -> str:
 
 
 def _py_default(attr) -> str:
-    if attr.type == "ints":
-        return "None"
+    if attr.is_list or attr.type == "tensor" or attr.default is None:
+        return "None"  # None = the spec's default (lists are not safe Python defaults)
     if attr.type == "float":
         return repr(float(attr.default))
     return repr(attr.default)
 
 
 def _py_type(attr) -> str:
-    return {"int": "int", "float": "float", "ints": "Sequence[int] | None"}[attr.type]
+    return {"int": "int", "float": "float", "ints": "Sequence[int] | None",
+            "floats": "Sequence[float] | None", "string": "str", "tensor": "Any",
+            "dtype": "str"}[attr.type] + (" | None" if attr.default is None and not attr.is_list
+                                         and attr.type != "tensor" else "")
 
 
 def _environment() -> jinja2.Environment:
@@ -87,6 +90,3 @@ def generate(specs: SpecSet, out: Path) -> list[Path]:
     _write(out / "docs/ops/index.md", env.get_template("ops_index.md.j2").render(ctx), written)
     return written
 
-
-def render_op_doc(spec: OpSpec, specs: SpecSet) -> str:
-    return _environment().get_template("op_doc.md.j2").render(spec=spec, specs=specs)

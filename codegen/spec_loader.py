@@ -39,12 +39,14 @@ class Operand:
     doc: str
     optional: bool = False
     host_memory: bool = False
+    variadic: bool = False
+    min_count: int = 1
 
 
 @dataclass(frozen=True)
 class Attribute:
     name: str
-    type: str  # int | float | ints
+    type: str  # int | float | ints | floats | string | tensor | dtype
     doc: str
     default: Any = None
     required: bool = False
@@ -52,7 +54,13 @@ class Attribute:
 
     @property
     def c_type(self) -> str:
-        return {"int": "int64_t", "float": "float", "ints": "const int64_t*"}[self.type]
+        return {"int": "int64_t", "float": "float", "ints": "const int64_t*",
+                "floats": "const float*", "string": "const char*",
+                "tensor": "const xhal_tensor_t*", "dtype": "int32_t"}[self.type]
+
+    @property
+    def is_list(self) -> bool:
+        return self.type in ("ints", "floats")
 
 
 @dataclass(frozen=True)
@@ -212,6 +220,12 @@ def _semantic_errors(data: dict, node: yaml.Node, path: Path, dtypes: dict) -> l
     for i, operand in enumerate(data["outputs"]):
         if operand.get("optional") or operand.get("host_memory"):
             err(["outputs", i], "outputs cannot be optional or host_memory")
+    for kind in ("inputs", "outputs"):
+        for i, operand in enumerate(data[kind]):
+            if operand.get("variadic") and i != len(data[kind]) - 1:
+                err([kind, i, "variadic"], "only the last operand may be variadic")
+            if operand.get("variadic") and operand.get("optional"):
+                err([kind, i, "variadic"], "a variadic operand cannot also be optional")
     attr_names = [a["name"] for a in data.get("attributes", [])]
     for i, attr in enumerate(data.get("attributes", [])):
         if attr["name"] in operand_names:
@@ -220,11 +234,16 @@ def _semantic_errors(data: dict, node: yaml.Node, path: Path, dtypes: dict) -> l
             d = attr["default"]
             ok = {"int": isinstance(d, int) and not isinstance(d, bool),
                   "float": isinstance(d, (int, float)) and not isinstance(d, bool),
-                  "ints": isinstance(d, list) and all(isinstance(x, int) for x in d)}[attr["type"]]
+                  "ints": isinstance(d, list) and all(isinstance(x, int) for x in d),
+                  "floats": isinstance(d, list) and all(isinstance(x, (int, float)) for x in d),
+                  "string": isinstance(d, str),
+                  "tensor": d is None,
+                  "dtype": isinstance(d, str) and d in dtypes}[attr["type"]]
             if not ok:
                 err(["attributes", i, "default"], f"default {d!r} is not of type {attr['type']}")
             elif "allowed" in attr and d not in attr["allowed"]:
-                err(["attributes", i, "default"], f"default {d!r} is not among allowed {attr['allowed']}")
+                err(["attributes", i, "default"],
+                    f"default {d!r} is not among allowed {attr['allowed']}")
     used_vars = {o["type"] for o in data["inputs"] + data["outputs"]}
     for tv in type_vars:
         if tv not in used_vars:
@@ -232,7 +251,8 @@ def _semantic_errors(data: dict, node: yaml.Node, path: Path, dtypes: dict) -> l
     outputs = [o["name"] for o in data["outputs"]]
     for out, rule in data["shape"].items():
         if out not in outputs:
-            err(["shape", out], f"shape rule for unknown output '{out}' (outputs: {', '.join(outputs)})")
+            err(["shape", out],
+                f"shape rule for unknown output '{out}' (outputs: {', '.join(outputs)})")
         m = SHAPE_CALL.match(rule)
         args = [a.strip() for a in m.group(2).split(",") if a.strip()] if m else []
         for a in args:
@@ -258,21 +278,24 @@ def _semantic_errors(data: dict, node: yaml.Node, path: Path, dtypes: dict) -> l
     for i, case in enumerate(conf.get("cases", [])):
         for name in case["inputs"]:
             if name not in input_names:
-                err(["conformance", "cases", i, "inputs", name], f"case names unknown input '{name}'")
+                err(["conformance", "cases", i, "inputs", name],
+                    f"case names unknown input '{name}'")
         for name in input_names:
             opt = next(o for o in data["inputs"] if o["name"] == name).get("optional", False)
             if name not in case["inputs"] and not opt:
                 err(["conformance", "cases", i, "inputs"], f"case lacks required input '{name}'")
         for name in case.get("attrs", {}):
             if name not in attr_names:
-                err(["conformance", "cases", i, "attrs", name], f"case sets unknown attribute '{name}'")
+                err(["conformance", "cases", i, "attrs", name],
+                    f"case sets unknown attribute '{name}'")
     return errs
 
 
 def _to_spec(path: Path, data: dict) -> OpSpec:
     def operand(d: dict) -> Operand:
         return Operand(d["name"], d["type"], d.get("doc", ""), d.get("optional", False),
-                       d.get("host_memory", False))
+                       d.get("host_memory", False), d.get("variadic", False),
+                       d.get("min_count", 1))
 
     shape = []
     for out, rule in data["shape"].items():
@@ -293,7 +316,9 @@ def _to_spec(path: Path, data: dict) -> OpSpec:
 
 
 def load_specs(root: Path | str) -> SpecSet:
-    """Load ``root/dtypes.yaml`` and every ``root/ops/*.yaml``; raise SpecError listing all problems."""
+    """Load ``root/dtypes.yaml`` and every ``root/ops/*.yaml``.
+
+    Raises SpecError listing every problem found, one ``file:line: message`` per line."""
     root = Path(root)
     schema = json.loads((root / "schema" / "opspec.schema.json").read_text(encoding="utf-8"))
     dt_data, _ = _load(root / "dtypes.yaml")
@@ -329,7 +354,38 @@ def load_specs(root: Path | str) -> SpecSet:
         seen_ids[data["op_id"]] = path
         seen_names[data["op"]] = path
         ops.append(_to_spec(path, data))
+    known = {spec.op for spec in ops}
+    for spec in ops:
+        errors += _decomposition_errors(spec, known)
     if errors:
         raise SpecError("\n".join(errors))
     ops.sort(key=lambda s: s.op_id)
     return SpecSet(dtypes=dtypes, dtype_sets=dtype_sets, ops=ops)
+
+
+def _decomposition_errors(spec: OpSpec, known_ops: set[str]) -> list[str]:
+    """A decomposition may use only known ops, and only values defined before their use."""
+    body = spec.raw.get("decomposition", {}).get("body", [])
+    if not body:
+        return []
+    node = _compose(spec.path)
+    defined = {o.name for o in spec.inputs}
+    attr_names = {a.name for a in spec.attributes}
+    errs = []
+    for i, step in enumerate(body):
+        where = f"{spec.path}:{_line_of(node, ['decomposition', 'body', i])}"
+        if step["op"] == spec.op or step["op"] not in known_ops:
+            errs.append(f"{where}: decomposition uses unknown op '{step['op']}'")
+        defined |= set(step.get("constants", {}))
+        for name in step["inputs"]:
+            if name and name not in defined:
+                errs.append(f"{where}: decomposition input '{name}' is not defined before use")
+        for value in step.get("attrs", {}).values():
+            if isinstance(value, str) and value.startswith("@") and value[1:] not in attr_names:
+                errs.append(f"{where}: decomposition refers to unknown attribute '{value}'")
+        defined |= set(step["outputs"])
+    for out in spec.outputs:
+        if out.name not in defined:
+            errs.append(f"{spec.path}:{_line_of(node, ['decomposition'])}: decomposition never "
+                        f"defines output '{out.name}'")
+    return errs

@@ -78,11 +78,29 @@ void Runtime::launch(int32_t device_index, uint32_t op_id, int32_t op_version,
                                             std::to_string(op_version) +
                                             " is not in this host's op set (has v" +
                                             std::to_string(op->version) + ")");
-  if (num_inputs != op->num_inputs || num_outputs != op->num_outputs)
+  auto count_ok = [](const OperandInfo* infos, int32_t declared, int32_t given) {
+    if (declared > 0 && infos[declared - 1].variadic)
+      return given >= declared - 1 + infos[declared - 1].min_count;
+    return given == declared;
+  };
+  auto count_text = [](const OperandInfo* infos, int32_t declared) {
+    if (declared > 0 && infos[declared - 1].variadic)
+      return "at least " + std::to_string(declared - 1 + infos[declared - 1].min_count);
+    return std::to_string(declared);
+  };
+  if (!count_ok(op->inputs, op->num_inputs, num_inputs) ||
+      !count_ok(op->outputs, op->num_outputs, num_outputs))
     throw Error(XHAL_ERROR_INVALID_ARGUMENT,
-                where + ": expected " + std::to_string(op->num_inputs) + " inputs and " +
-                    std::to_string(op->num_outputs) + " outputs, got " +
+                where + ": expected " + count_text(op->inputs, op->num_inputs) + " inputs and " +
+                    count_text(op->outputs, op->num_outputs) + " outputs, got " +
                     std::to_string(num_inputs) + " and " + std::to_string(num_outputs));
+  // The spec operand behind flat position i (a variadic last operand covers the rest).
+  auto input_info = [&](int32_t i) -> const OperandInfo& {
+    return op->inputs[i < op->num_inputs ? i : op->num_inputs - 1];
+  };
+  auto output_info = [&](int32_t i) -> const OperandInfo& {
+    return op->outputs[i < op->num_outputs ? i : op->num_outputs - 1];
+  };
 
   // Bind type variables from the operands, in spec order; every operand must agree.
   std::vector<int32_t> dtypes(op->num_type_vars, XHAL_DTYPE_UNDEFINED);
@@ -134,11 +152,11 @@ void Runtime::launch(int32_t device_index, uint32_t op_id, int32_t op_version,
     if (t->ndim > 0 && element_count(t) > 0 && !t->data)
       throw Error(XHAL_ERROR_INVALID_ARGUMENT, where + ": " + what + " has no data");
   };
-  for (int32_t i = 0; i < num_inputs; ++i) check_operand(op->inputs[i], inputs[i], true);
+  for (int32_t i = 0; i < num_inputs; ++i) check_operand(input_info(i), inputs[i], true);
   for (int32_t i = 0; i < num_outputs; ++i) {
-    check_operand(op->outputs[i], outputs[i], false);
+    check_operand(output_info(i), outputs[i], false);
     if (!is_compact(outputs[i]))
-      throw Error(XHAL_ERROR_INVALID_ARGUMENT, where + ": output " + op->outputs[i].name +
+      throw Error(XHAL_ERROR_INVALID_ARGUMENT, where + ": output " + output_info(i).name +
                                                    " must be compact row-major");
   }
 
@@ -155,9 +173,9 @@ void Runtime::launch(int32_t device_index, uint32_t op_id, int32_t op_version,
     for (int32_t i = 0; i < num_inputs; ++i) {
       const xhal_tensor_t* t = inputs[i];
       if (!t || is_compact(t)) continue;
-      if (!host_accessible && !op->inputs[i].host_memory)
+      if (!host_accessible && !input_info(i).host_memory)
         throw Error(XHAL_ERROR_UNSUPPORTED,
-                    where + ": input " + op->inputs[i].name +
+                    where + ": input " + input_info(i).name +
                         " is strided and the kernel takes only compact tensors");
       synchronize(device_index);
       copies.push_back(std::make_unique<CompactCopy>(t));
@@ -185,7 +203,8 @@ void Runtime::launch(int32_t device_index, uint32_t op_id, int32_t op_version,
   ctx.stream = dev.stream;
   set_plugin_error(nullptr);
   const xhal_status_t status =
-      op->invoke(kernel->fn, &ctx, call_inputs.data(), attr_block.get(), outputs);
+      op->invoke(kernel->fn, &ctx, call_inputs.data(), num_inputs, attr_block.get(), outputs,
+                 num_outputs);
   if (!copies.empty() && status == XHAL_OK) synchronize(device_index);  // copies die here
   check_plugin_status(status, where);
 }

@@ -16,11 +16,15 @@ struct OperandInfo {
   int32_t fixed_dtype;  // xhal_dtype_t when type_var == -1
   bool optional;
   bool host_memory;
+  bool variadic;      // the last operand may repeat (>= min_count times)
+  int32_t min_count;
 };
 
+// Inputs and outputs are flat arrays; a variadic last operand takes all remaining entries.
 using InvokeFn = xhal_status_t (*)(xhal_kernel_fn_t fn, const xhal_kernel_context_t* ctx,
-                                   const xhal_tensor_t* const* inputs, const void* attrs,
-                                   xhal_tensor_t* const* outputs);
+                                   const xhal_tensor_t* const* inputs, int32_t num_inputs,
+                                   const void* attrs, xhal_tensor_t* const* outputs,
+                                   int32_t num_outputs);
 
 struct OpInfo {
   uint32_t id;

@@ -8,7 +8,10 @@
 
 from __future__ import annotations
 
-from . import errors
+from . import (
+    errors,
+    ops,  # noqa: E402  (after Tensor: the wrappers import it)
+)
 from ._runtime import device, devices, load_plugin, skipped_plugins
 from ._specs import cmake_dir, spec_dir, specs
 from .device import Device
@@ -23,8 +26,6 @@ from .errors import (
     XhalError,
 )
 from .tensor import Tensor, from_dlpack, tensor
-
-from . import ops  # noqa: E402  (after Tensor: the wrappers import it)
 
 __version__ = "0.1.0"
 

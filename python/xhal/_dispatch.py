@@ -8,7 +8,7 @@ import numpy as np
 
 from . import _C
 from ._specs import op_spec
-from .dtypes import dtype_id, numpy_dtype
+from .dtypes import dtype_id, from_numpy_dtype, numpy_dtype
 from .errors import InvalidArgumentError
 from .shape_rules import infer_output_shapes
 from .tensor import Tensor
@@ -31,7 +31,7 @@ def call(op: str, inputs: tuple, attrs: dict[str, Any]) -> Tensor | tuple[Tensor
     shapes: dict[str, tuple[int, ...] | None] = {}
     host_values: dict[str, np.ndarray] = {}
     dtypes_by_var: dict[str, str] = {}
-    for info, value in zip(spec["inputs"], inputs):
+    for info, value in _bind_inputs(op, spec["inputs"], inputs):
         name = info["name"]
         if value is None:
             if not info.get("optional", False):
@@ -61,7 +61,10 @@ def call(op: str, inputs: tuple, attrs: dict[str, Any]) -> Tensor | tuple[Tensor
                 f"{op}: input {name} is {value.dtype}, but {info['type']} admits only "
                 f"{', '.join(allowed)}")
         dtypes_by_var.setdefault(info["type"], value.dtype)
-        shapes[name] = value.shape
+        if info.get("variadic", False):
+            shapes.setdefault(name, []).append(value.shape)  # type: ignore[union-attr]
+        else:
+            shapes[name] = value.shape
         impls.append(value._impl)
     if device is None:
         raise InvalidArgumentError(f"{op}: no input tensor says which device to run on")
@@ -73,7 +76,49 @@ def call(op: str, inputs: tuple, attrs: dict[str, Any]) -> Tensor | tuple[Tensor
     for info in spec["outputs"]:
         t = info["type"]
         dtype = dtypes_by_var.get(t, t)
-        outputs.append(Tensor.empty(out_shapes[info["name"]], dtype, device))
+        if t in spec["type_vars"] and t not in dtypes_by_var:
+            dtype = _dtype_from_attrs(spec, full_attrs, t)
+        shape_or_list = out_shapes[info["name"]]
+        for shape in (shape_or_list if info.get("variadic", False) else [shape_or_list]):
+            outputs.append(Tensor.empty(shape, dtype, device))
     _C.launch(device.index, spec["op_id"], spec["version"], impls,
-              {k: v for k, v in attrs.items() if v is not None}, [o._impl for o in outputs])
-    return outputs[0] if len(outputs) == 1 else tuple(outputs)
+              _native_attrs(spec, attrs), [o._impl for o in outputs])
+    return outputs[0] if len(outputs) == 1 and not spec["outputs"][-1].get("variadic") \
+        else tuple(outputs)
+
+
+def _bind_inputs(op: str, declared: list[dict], given: tuple) -> list[tuple[dict, Any]]:
+    """Pair each given input with its spec operand (a variadic last operand takes the rest)."""
+    if declared and declared[-1].get("variadic", False):
+        fixed = len(declared) - 1
+        least = fixed + declared[-1].get("min_count", 1)
+        if len(given) < least:
+            raise InvalidArgumentError(f"{op}: expected at least {least} inputs, got {len(given)}")
+        bound = list(zip(declared[:fixed], given[:fixed], strict=True))
+        return bound + [(declared[-1], g) for g in given[fixed:]]
+    return list(zip(declared, given, strict=True))
+
+
+def _dtype_from_attrs(spec: dict, attrs: dict[str, Any], type_var: str) -> str:
+    """An output type variable no input binds comes from a dtype attribute (Cast's `to`)."""
+    for a in spec.get("attributes", []):
+        if a["type"] == "dtype" and attrs.get(a["name"]) is not None:
+            return attrs[a["name"]]
+    raise InvalidArgumentError(f"{spec['op']}: cannot tell the dtype of type variable {type_var}")
+
+
+def _native_attrs(spec: dict, attrs: dict[str, Any]) -> dict[str, Any]:
+    """Attributes as the native converter takes them: dtypes as ids, tensors as arrays."""
+    kinds = {a["name"]: a["type"] for a in spec.get("attributes", [])}
+    out: dict[str, Any] = {}
+    for name, value in attrs.items():
+        if value is None:
+            continue
+        kind = kinds.get(name)
+        if kind == "dtype":
+            value = dtype_id(value)
+        elif kind == "tensor":
+            arr = value.numpy() if isinstance(value, Tensor) else np.ascontiguousarray(value)
+            value = (arr, dtype_id(from_numpy_dtype(arr.dtype)))
+        out[name] = value
+    return out
