@@ -7,9 +7,11 @@ from typing import Any
 import numpy as np
 
 from . import _C
+from ._runtime import device as _device
 from ._specs import op_spec
+from .device import Device
 from .dtypes import dtype_id, from_numpy_dtype, numpy_dtype
-from .errors import InvalidArgumentError
+from .errors import InvalidArgumentError, UnsupportedError
 from .shape_rules import infer_output_shapes
 from .tensor import Tensor
 
@@ -24,9 +26,11 @@ def _host_value(op: str, name: str, value: Any, fixed_dtype: str) -> np.ndarray:
     return np.ascontiguousarray(arr)
 
 
-def call(op: str, inputs: tuple, attrs: dict[str, Any]) -> Tensor | tuple[Tensor, ...]:
+def call(op: str, inputs: tuple, attrs: dict[str, Any],
+         device: Device | str | None = None) -> Tensor | tuple[Tensor, ...]:
     spec = op_spec(op)
-    device = None
+    requested = device
+    device = _device(device) if device is not None else None
     impls: list[Any] = []
     shapes: dict[str, tuple[int, ...] | None] = {}
     host_values: dict[str, np.ndarray] = {}
@@ -53,8 +57,9 @@ def call(op: str, inputs: tuple, attrs: dict[str, Any]) -> Tensor | tuple[Tensor
         if device is None:
             device = value.device
         elif value.device.index != device.index:
+            where = "the requested device" if requested is not None else "earlier inputs"
             raise InvalidArgumentError(f"{op}: input {name} is on {value.device.name} but "
-                                       f"earlier inputs are on {device.name}")
+                                       f"{where} {device.name}")
         allowed = spec["type_vars"].get(info["type"], [info["type"]])
         if value.dtype not in allowed:
             raise InvalidArgumentError(
@@ -67,7 +72,7 @@ def call(op: str, inputs: tuple, attrs: dict[str, Any]) -> Tensor | tuple[Tensor
             shapes[name] = value.shape
         impls.append(value._impl)
     if device is None:
-        raise InvalidArgumentError(f"{op}: no input tensor says which device to run on")
+        device = _device(None)  # only host-memory inputs: run on the default device
 
     full_attrs = {a["name"]: (attrs.get(a["name"]) if attrs.get(a["name"]) is not None
                               else a.get("default")) for a in spec.get("attributes", [])}
@@ -81,8 +86,16 @@ def call(op: str, inputs: tuple, attrs: dict[str, Any]) -> Tensor | tuple[Tensor
         shape_or_list = out_shapes[info["name"]]
         for shape in (shape_or_list if info.get("variadic", False) else [shape_or_list]):
             outputs.append(Tensor.empty(shape, dtype, device))
-    _C.launch(device.index, spec["op_id"], spec["version"], impls,
-              _native_attrs(spec, attrs), [o._impl for o in outputs])
+    try:
+        _C.launch(device.index, spec["op_id"], spec["version"], impls,
+                  _native_attrs(spec, attrs), [o._impl for o in outputs])
+    except UnsupportedError:
+        if "decomposition" not in spec:
+            raise
+        # The device lacks this composite op: run its decomposition instead (counted).
+        from .decompose import run_decomposition
+
+        return run_decomposition(op, inputs, attrs, device, fallback=True)
     return outputs[0] if len(outputs) == 1 and not spec["outputs"][-1].get("variadic") \
         else tuple(outputs)
 
