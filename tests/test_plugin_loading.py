@@ -31,13 +31,13 @@ PROBE = textwrap.dedent("""
     report = {"loads": []}
     for path in sys.argv[1:]:
         try:
-            xhal.load_plugin(path)
+            added = xhal.load_plugin(path)
         except Exception as exc:
             report["loads"].append({"path": path, "ok": False, "type": type(exc).__name__,
                                     "plugin_load_error": isinstance(exc, xhal.errors.PluginLoadError),
                                     "message": str(exc)})
         else:
-            report["loads"].append({"path": path, "ok": True})
+            report["loads"].append({"path": path, "ok": True, "devices": len(list(added))})
     report["devices"] = len(list(xhal.devices()))
     report["skipped"] = [str(s) for s in xhal.skipped_plugins()]
     print("XHAL-PROBE " + json.dumps(report))
@@ -142,6 +142,7 @@ def test_other_minor_loads(tmp_path: Path, plugins: dict[str, Path], name: str) 
     report = probe(tmp_path, plugins[name])
     (load,) = report["loads"]
     assert load["ok"], f"{name} must load: {load.get('type')}: {load.get('message')}"
+    assert load["devices"] == 0, "the fixture plugins report zero devices"
 
 
 def test_duplicate_device_type_refused(tmp_path: Path, plugins: dict[str, Path]) -> None:

@@ -44,16 +44,19 @@ def _dynamic_symbols(lib: Path, which: str) -> list[tuple[str, str]]:
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if "plugin" in metafunc.fixturenames:
-        try:
-            plugins = _installed_plugins()
-        except AssertionError as exc:  # report it as a failing test, not a collection error
-            metafunc.parametrize("plugin", [pytest.param(None, id="no-plugins",
-                                 marks=pytest.mark.xfail(reason=str(exc), strict=True, run=False))])
-            return
-        metafunc.parametrize("plugin", plugins, ids=[p.name for p in plugins])
+        plugins = sorted(p for p in tu.plugins_dir().glob("*.so*") if p.is_file())
+        # No plugin at all still yields one (failing) test per check instead of none.
+        metafunc.parametrize("plugin", plugins or [None],
+                             ids=[p.name for p in plugins] or ["no-plugins"])
 
 
-def test_exports_only_the_entry_symbol(plugin: Path) -> None:
+def _require(plugin: Path | None) -> Path:
+    assert plugin is not None, f"the installed package ships no plugin in {tu.plugins_dir()}"
+    return plugin
+
+
+def test_exports_only_the_entry_symbol(plugin: Path | None) -> None:
+    plugin = _require(plugin)
     # 'A' entries are version-definition nodes, not code or data.
     exported = sorted(name for kind, name in _dynamic_symbols(plugin, "defined") if kind != "A")
     assert exported == [ENTRY], (
@@ -63,7 +66,8 @@ def test_exports_only_the_entry_symbol(plugin: Path) -> None:
         "-static-libstdc++ with hidden C++ symbols) and mark only the entry point XHAL_EXPORT.")
 
 
-def test_imports_nothing_from_the_host(plugin: Path) -> None:
+def test_imports_nothing_from_the_host(plugin: Path | None) -> None:
+    plugin = _require(plugin)
     imported = sorted(name for _, name in _dynamic_symbols(plugin, "undefined")
                       if name.startswith("xhal_"))
     assert not imported, (
@@ -71,7 +75,8 @@ def test_imports_nothing_from_the_host(plugin: Path) -> None:
         "only through the xhal_host_api_t table handed to xhal_get_plugin_api")
 
 
-def test_does_not_link_libxhal(plugin: Path) -> None:
+def test_does_not_link_libxhal(plugin: Path | None) -> None:
+    plugin = _require(plugin)
     readelf = shutil.which("readelf")
     assert readelf, "readelf (binutils) is required to check plugin dependencies"
     dynamic = tu.run([readelf, "-d", plugin]).stdout
