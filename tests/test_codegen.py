@@ -286,7 +286,13 @@ def test_python_wrappers(specs: dict) -> None:
         assert callable(fn), f"xhal.ops has no {op}()"
         params = list(inspect.signature(fn).parameters.values())
         inputs, attrs = spec["inputs"], spec.get("attributes", [])
-        assert [p.name for p in params] == [i["name"] for i in inputs] + [a["name"] for a in attrs]
+        names = [i["name"] for i in inputs] + [a["name"] for a in attrs]
+        assert [p.name for p in params][:len(names)] == names, op
+        # Beyond the spec's operands and attributes only keyword-only options with a default
+        # (such as device=) may follow, so that every spec-conforming call stays valid.
+        for p in params[len(names):]:
+            assert p.kind is inspect.Parameter.KEYWORD_ONLY and \
+                p.default is not inspect.Parameter.empty, f"{op}: extra parameter {p}"
         for p, inp in zip(params, inputs):
             if inp.get("variadic"):
                 assert p.kind in (inspect.Parameter.VAR_POSITIONAL,

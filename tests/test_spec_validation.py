@@ -52,7 +52,8 @@ class Breakage:
         path.write_text("".join(lines), encoding="utf-8")
         if self.at is None:
             return path, i + 1
-        where = [j for j, ln in enumerate(lines) if ln.rstrip("\n") == self.at]
+        where = [j for j, ln in enumerate(path.read_text(encoding="utf-8").splitlines())
+                 if ln == self.at]
         assert len(where) == 1, f"{self.file}: expected the line {self.at!r} exactly once"
         return path, where[0] + 1
 
@@ -101,6 +102,15 @@ CASES = {
         "add.yaml", "  float16: {rtol: 1.0e-3, atol: 0.0}", None,
         r"dtype 'float16' has no tolerance entry",
         at="  T: [float32, float64, float16, int32, int64]"),
+    "variadic_not_last": Breakage(
+        "add.yaml", "  - {name: A, type: T, doc: First operand.}",
+        "  - {name: A, type: T, variadic: true, doc: First operand.}",
+        r"only the last operand may be variadic"),
+    "decomposition_unknown_op": Breakage(
+        "relu.yaml", "reference: relu",
+        "reference: relu\ndecomposition:\n  body:\n    - {op: max, inputs: [X], outputs: [Y]}",
+        r"decomposition uses unknown op 'max'",
+        at="    - {op: max, inputs: [X], outputs: [Y]}"),
 }
 
 
