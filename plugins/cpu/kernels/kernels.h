@@ -1,0 +1,20 @@
+// Registration of every kernel family with the host's registry.
+#pragma once
+
+#include <xhal/xhal_abi.h>
+
+namespace xhal_cpu {
+
+xhal_status_t register_binary_kernels(const xhal_host_api_t* host, xhal_registry_t registry);
+xhal_status_t register_unary_kernels(const xhal_host_api_t* host, xhal_registry_t registry);
+xhal_status_t register_matmul_kernels(const xhal_host_api_t* host, xhal_registry_t registry);
+xhal_status_t register_gemm_kernels(const xhal_host_api_t* host, xhal_registry_t registry);
+xhal_status_t register_softmax_kernels(const xhal_host_api_t* host, xhal_registry_t registry);
+xhal_status_t register_reshape_kernels(const xhal_host_api_t* host, xhal_registry_t registry);
+xhal_status_t register_transpose_kernels(const xhal_host_api_t* host, xhal_registry_t registry);
+xhal_status_t register_reduce_sum_kernels(const xhal_host_api_t* host, xhal_registry_t registry);
+
+// All of the above, stopping at the first failure.
+xhal_status_t register_all_kernels(xhal_registry_t registry) noexcept;
+
+}  // namespace xhal_cpu

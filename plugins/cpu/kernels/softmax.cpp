@@ -1,0 +1,149 @@
+// softmax along one axis: Y = exp(X - max) / sum(exp(X - max)), literally, so a row holding NaN
+// or only -Inf gives NaN as the numpy reference does. float32 and float16 compute in float32
+// with the sum accumulated in float64; float64 computes in float64.
+#include <algorithm>
+#include <cmath>
+#include <type_traits>
+#include <vector>
+
+#include "common.h"
+#include "kernels.h"
+
+namespace xhal_cpu {
+namespace {
+
+constexpr const char* kOp = "softmax";
+
+// When the axis is not the last one, up to kInnerBlock columns of the trailing dims are done
+// together, in a scratch block of at most kBlockElems elements (at least one column).
+constexpr int64_t kInnerBlock = 256;
+constexpr int64_t kBlockElems = 64 * 1024;
+
+// One contiguous row of length n, in place in `buf` (float or double).
+template <class F>
+void softmax_row(F* buf, int64_t n) {
+  F m = buf[0];
+  for (int64_t i = 1; i < n; ++i) m = buf[i] > m ? buf[i] : m;  // NaN is caught by the sum
+  double sum = 0;
+  for (int64_t i = 0; i < n; ++i) {
+    buf[i] = std::exp(buf[i] - m);
+    sum += buf[i];
+  }
+  const F inv = static_cast<F>(1.0 / sum);
+  for (int64_t i = 0; i < n; ++i) buf[i] *= inv;
+}
+
+// Columns j in [0, w) of an [L, stride] block (the axis runs down the rows), in place.
+template <class F>
+void softmax_columns(F* buf, int64_t L, int64_t stride, int64_t w, F* mx, double* sum) {
+  std::copy(buf, buf + w, mx);
+  for (int64_t l = 1; l < L; ++l) {
+    const F* x = buf + l * stride;
+    for (int64_t j = 0; j < w; ++j) mx[j] = x[j] > mx[j] ? x[j] : mx[j];
+  }
+  std::fill(sum, sum + w, 0.0);
+  for (int64_t l = 0; l < L; ++l) {
+    F* x = buf + l * stride;
+    for (int64_t j = 0; j < w; ++j) {
+      x[j] = std::exp(x[j] - mx[j]);
+      sum[j] += x[j];
+    }
+  }
+  for (int64_t j = 0; j < w; ++j) mx[j] = static_cast<F>(1.0 / sum[j]);  // reuse as 1/sum
+  for (int64_t l = 0; l < L; ++l) {
+    F* x = buf + l * stride;
+    for (int64_t j = 0; j < w; ++j) x[j] *= mx[j];
+  }
+}
+
+// Loads `n` elements of T as compute type F (a copy, or a float16 widening).
+template <class T, class F>
+void load(const T* src, F* dst, int64_t n) {
+  if constexpr (std::is_same_v<T, Half>) half_to_float_n(src, dst, n);
+  else std::copy(src, src + n, dst);
+}
+
+template <class T, class F>
+void store(const F* src, T* dst, int64_t n) {
+  if constexpr (std::is_same_v<T, Half>) float_to_half_n(src, dst, n);
+  else std::copy(src, src + n, dst);
+}
+
+template <class T>
+xhal_status_t softmax_kernel(const xhal_kernel_context_t* ctx, const xhal_tensor_t* X,
+                             const xhal_softmax_v1_attrs_t* given, xhal_tensor_t* Y) {
+  return guarded(kOp, [&] {
+    using F = compute_t<T>;
+    constexpr int32_t dt = DType<T>::id;
+    XHAL_CPU_TRY(check_context(kOp, ctx));
+    XHAL_CPU_TRY(check_tensor(kOp, "input X", X, dt));
+    XHAL_CPU_TRY(check_tensor(kOp, "output Y", Y, dt));
+    const xhal_softmax_v1_attrs_t at = read_attrs(given, xhal_softmax_v1_attrs_init);
+    const Dims dx = dims_of(X), dy = dims_of(Y);
+    if (dx != dy)
+      return fail(XHAL_ERROR_INVALID_ARGUMENT, "softmax: output Y has shape %s; X has shape %s",
+                  to_string(dy).c_str(), to_string(dx).c_str());
+    const int axis = normalize_axis(at.axis, dx.rank);
+    if (axis < 0)
+      return fail(XHAL_ERROR_INVALID_ARGUMENT, "softmax: axis %lld is out of range for X %s",
+                  static_cast<long long>(at.axis), to_string(dx).c_str());
+    if (dx.numel() == 0) return XHAL_OK;
+    int64_t outer = 1, inner = 1;
+    for (int i = 0; i < axis; ++i) outer *= dx[i];
+    for (int i = axis + 1; i < dx.rank; ++i) inner *= dx[i];
+    const int64_t L = dx[axis];
+    const T* x = data_as<const T>(X);
+    T* y = data_as<T>(Y);
+
+    if (inner == 1) {  // rows are contiguous
+      const int64_t grain = std::max<int64_t>(1, kParallelGrain / 8 / L);
+      parallel_for(outer, grain, [&](int64_t r0, int64_t r1) {
+        std::vector<F> buf(std::is_same_v<T, F> ? 0 : static_cast<size_t>(L));
+        for (int64_t r = r0; r < r1; ++r) {
+          if constexpr (std::is_same_v<T, F>) {  // work in the output row itself
+            std::copy(x + r * L, x + (r + 1) * L, y + r * L);
+            softmax_row(y + r * L, L);
+          } else {
+            load(x + r * L, buf.data(), L);
+            softmax_row(buf.data(), L);
+            store(buf.data(), y + r * L, L);
+          }
+        }
+      });
+      return XHAL_OK;
+    }
+    // The axis has stride `inner`: work on [L, width] column blocks so every loop is
+    // contiguous.
+    const int64_t width = std::min(inner, std::max<int64_t>(1, std::min(kInnerBlock,
+                                                                         kBlockElems / L)));
+    const int64_t blocks = (inner + width - 1) / width;
+    const int64_t grain = std::max<int64_t>(1, kParallelGrain / 8 / (L * width));
+    parallel_for(outer * blocks, grain, [&](int64_t u0, int64_t u1) {
+      std::vector<F> buf(static_cast<size_t>(L * width)), mx(static_cast<size_t>(width));
+      std::vector<double> sum(static_cast<size_t>(width));
+      for (int64_t u = u0; u < u1; ++u) {
+        const int64_t o = u / blocks, j0 = (u % blocks) * width;
+        const int64_t w = std::min(width, inner - j0);
+        const int64_t base = o * L * inner + j0;
+        for (int64_t l = 0; l < L; ++l) load(x + base + l * inner, buf.data() + l * w, w);
+        softmax_columns(buf.data(), L, w, w, mx.data(), sum.data());
+        for (int64_t l = 0; l < L; ++l) store(buf.data() + l * w, y + base + l * inner, w);
+      }
+    });
+    return XHAL_OK;
+  });
+}
+
+}  // namespace
+
+xhal_status_t register_softmax_kernels(const xhal_host_api_t* h, xhal_registry_t r) {
+  XHAL_CPU_TRY(xhal_register_softmax_v1(h, r, softmax_kernel<float>, XHAL_DTYPE_FLOAT32, 0,
+                                        "xhal.cpu.softmax"));
+  XHAL_CPU_TRY(xhal_register_softmax_v1(h, r, softmax_kernel<double>, XHAL_DTYPE_FLOAT64, 0,
+                                        "xhal.cpu.softmax"));
+  XHAL_CPU_TRY(xhal_register_softmax_v1(h, r, softmax_kernel<Half>, XHAL_DTYPE_FLOAT16, 0,
+                                        "xhal.cpu.softmax"));
+  return XHAL_OK;
+}
+
+}  // namespace xhal_cpu

@@ -1,0 +1,128 @@
+// relu (float32/float64/float16/int32/int64), sigmoid and exp (float32/float64/float16):
+// elementwise on a compact tensor; float16 computes in float32.
+#include <algorithm>
+#include <cmath>
+#include <type_traits>
+
+#include "common.h"
+#include "kernels.h"
+
+namespace xhal_cpu {
+namespace {
+
+struct ReluOp {
+  static constexpr const char* name = "relu";
+  // `x < 0 ? 0 : x` rather than max(): NaN fails the comparison and passes through.
+  template <class T>
+  static T apply(T x) {
+    return x < T(0) ? T(0) : x;
+  }
+};
+
+struct SigmoidOp {
+  static constexpr const char* name = "sigmoid";
+  // exp() of a non-positive number only, so nothing overflows for large |x|.
+  template <class T>
+  static T apply(T x) {
+    if (x >= T(0)) return T(1) / (T(1) + std::exp(-x));
+    const T e = std::exp(x);  // NaN lands here too and propagates
+    return e / (T(1) + e);
+  }
+};
+
+struct ExpOp {
+  static constexpr const char* name = "exp";
+  template <class T>
+  static T apply(T x) {
+    return std::exp(x);
+  }
+};
+
+template <class Op, class T>
+XHAL_CPU_SIMD_CLONES void run_block(const T* x, T* y, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) y[i] = Op::apply(x[i]);
+}
+
+// relu on float16 needs no conversion: negative non-NaN values (sign bit set, magnitude at most
+// that of Inf) become +0, everything else is kept bit for bit.
+XHAL_CPU_SIMD_CLONES void relu_half(const Half* x, Half* y, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) {
+    const uint16_t h = x[i].bits;
+    const bool negative = (h & 0x8000u) != 0 && (h & 0x7FFFu) <= 0x7C00u;
+    y[i].bits = negative ? uint16_t{0} : h;
+  }
+}
+
+template <class Op, class T>
+void run(const T* x, T* y, int64_t n) {
+  if constexpr (std::is_same_v<T, Half>) {
+    if constexpr (std::is_same_v<Op, ReluOp>) {
+      relu_half(x, y, n);
+    } else {
+      constexpr int64_t kBlock = 1024;
+      float buf[kBlock];
+      for (int64_t off = 0; off < n; off += kBlock) {
+        const int64_t m = std::min(kBlock, n - off);
+        half_to_float_n(x + off, buf, m);
+        run_block<Op, float>(buf, buf, m);
+        float_to_half_n(buf, y + off, m);
+      }
+    }
+  } else {
+    run_block<Op, T>(x, y, n);
+  }
+}
+
+template <class Op, class T, class Attrs>
+xhal_status_t unary_entry(const xhal_kernel_context_t* ctx, const xhal_tensor_t* X,
+                          const Attrs* /*attrs: none*/, xhal_tensor_t* Y) {
+  return guarded(Op::name, [&] {
+    constexpr int32_t dt = DType<T>::id;
+    XHAL_CPU_TRY(check_context(Op::name, ctx));
+    XHAL_CPU_TRY(check_tensor(Op::name, "input X", X, dt));
+    XHAL_CPU_TRY(check_tensor(Op::name, "output Y", Y, dt));
+    const Dims dx = dims_of(X), dy = dims_of(Y);
+    if (dx != dy)
+      return fail(XHAL_ERROR_INVALID_ARGUMENT, "%s: output Y has shape %s; X has shape %s",
+                  Op::name, to_string(dy).c_str(), to_string(dx).c_str());
+    const T* x = data_as<const T>(X);
+    T* y = data_as<T>(Y);
+    // exp and sigmoid cost tens of cycles per element: split them up sooner than relu.
+    const int64_t grain = std::is_same_v<Op, ReluOp> ? kParallelGrain : kParallelGrain / 4;
+    parallel_for(dx.numel(), grain,
+                 [&](int64_t begin, int64_t end) { run<Op, T>(x + begin, y + begin, end - begin); });
+    return XHAL_OK;
+  });
+}
+
+template <class T>
+xhal_status_t register_float(const xhal_host_api_t* h, xhal_registry_t r) {
+  constexpr int32_t dt = DType<T>::id;
+  XHAL_CPU_TRY(xhal_register_sigmoid_v1(h, r, unary_entry<SigmoidOp, T, xhal_sigmoid_v1_attrs_t>,
+                                        dt, 0, "xhal.cpu.sigmoid"));
+  XHAL_CPU_TRY(xhal_register_exp_v1(h, r, unary_entry<ExpOp, T, xhal_exp_v1_attrs_t>, dt, 0,
+                                    "xhal.cpu.exp"));
+  return XHAL_OK;
+}
+
+template <class T>
+xhal_status_t register_relu(const xhal_host_api_t* h, xhal_registry_t r) {
+  return xhal_register_relu_v1(h, r, unary_entry<ReluOp, T, xhal_relu_v1_attrs_t>, DType<T>::id,
+                               0, "xhal.cpu.relu");
+}
+
+}  // namespace
+
+xhal_status_t register_unary_kernels(const xhal_host_api_t* h, xhal_registry_t r) {
+  XHAL_CPU_TRY(register_relu<float>(h, r));
+  XHAL_CPU_TRY(register_relu<double>(h, r));
+  XHAL_CPU_TRY(register_relu<Half>(h, r));
+  XHAL_CPU_TRY(register_relu<int32_t>(h, r));
+  XHAL_CPU_TRY(register_relu<int64_t>(h, r));
+  XHAL_CPU_TRY(register_float<float>(h, r));
+  XHAL_CPU_TRY(register_float<double>(h, r));
+  XHAL_CPU_TRY(register_float<Half>(h, r));
+  return XHAL_OK;
+}
+
+}  // namespace xhal_cpu

@@ -1,0 +1,370 @@
+// Device, memory, stream and event entry points of the CPU device.
+//
+// Stream model: a kernel or copy enqueued on a stream runs to completion on the calling thread
+// before the call returns. That is a valid stream-ordered implementation (work on one stream
+// completes in issue order, and everything issued is done by the time the host synchronises),
+// the same choice as PaddlePaddle's custom_cpu reference device. Hence queries always report
+// completion, synchronisation returns at once, and XHAL_DEVICE_FLAG_ASYNC_STREAMS is not set.
+#include "runtime.h"
+
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <string>
+#include <thread>
+
+#include "config.h"
+#include "host.h"
+#include "thread_pool.h"
+
+// The opaque handle types of the ABI. The magic numbers catch a handle of the wrong kind, or
+// one already destroyed, before it is used.
+struct xhal_stream_impl {
+  uint32_t magic;
+  int32_t device;
+};
+
+struct xhal_event_impl {
+  uint32_t magic;
+  int32_t device;
+  uint32_t flags;
+  std::atomic<bool> recorded{false};
+  std::atomic<int64_t> time_ns{0};  // steady_clock at the last record
+};
+
+namespace xhal_cpu {
+namespace {
+
+constexpr uint32_t kStreamMagic = 0x5354524du;  // "STRM"
+constexpr uint32_t kEventMagic = 0x45564e54u;   // "EVNT"
+constexpr uint32_t kDeadMagic = 0xdeadbeefu;
+constexpr uint64_t kAlignment = 64;             // a cache line; enough for any SIMD load
+constexpr int32_t kDeviceCount = 1;
+
+xhal_status_t check_device(const char* fn, int32_t device) {
+  if (device < 0 || device >= kDeviceCount)
+    return fail(XHAL_ERROR_INVALID_ARGUMENT, "%s: device %d does not exist (xhal.cpu has %d)", fn,
+                static_cast<int>(device), static_cast<int>(kDeviceCount));
+  return XHAL_OK;
+}
+
+xhal_status_t check_stream(const char* fn, xhal_stream_t stream) {
+  if (stream == nullptr) return fail(XHAL_ERROR_INVALID_ARGUMENT, "%s: stream is NULL", fn);
+  if (stream->magic != kStreamMagic)
+    return fail(XHAL_ERROR_INVALID_ARGUMENT, "%s: not a live xhal.cpu stream handle", fn);
+  return XHAL_OK;
+}
+
+xhal_status_t check_event(const char* fn, const char* role, xhal_event_t event) {
+  if (event == nullptr) return fail(XHAL_ERROR_INVALID_ARGUMENT, "%s: %s is NULL", fn, role);
+  if (event->magic != kEventMagic)
+    return fail(XHAL_ERROR_INVALID_ARGUMENT, "%s: %s is not a live xhal.cpu event handle", fn,
+                role);
+  return XHAL_OK;
+}
+
+#define XHAL_CPU_REQUIRE_OUT(fn, ptr)                                                 \
+  do {                                                                                \
+    if ((ptr) == nullptr)                                                             \
+      return fail(XHAL_ERROR_INVALID_ARGUMENT, "%s: output pointer '%s' is NULL", fn, \
+                  #ptr);                                                              \
+  } while (0)
+
+// Value of "key : value" lines in /proc files such as /proc/cpuinfo and /proc/meminfo.
+std::string proc_field(const char* path, const char* key) {
+  std::ifstream in(path);
+  std::string line;
+  const size_t key_len = std::strlen(key);
+  while (std::getline(in, line)) {
+    if (line.compare(0, key_len, key) != 0) continue;
+    size_t colon = line.find(':', key_len);
+    if (colon == std::string::npos) continue;
+    if (line.find_first_not_of(" \t", key_len) != colon) continue;  // "key" is a prefix only
+    size_t start = line.find_first_not_of(" \t", colon + 1);
+    return start == std::string::npos ? std::string() : line.substr(start);
+  }
+  return std::string();
+}
+
+uint64_t physical_memory() {
+  long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
+  uint64_t total = pages > 0 && page > 0 ? uint64_t(pages) * uint64_t(page) : 0;
+  // Inside a container the cgroup (v2) limit is what this process may really use.
+  std::ifstream cg("/sys/fs/cgroup/memory.max");
+  unsigned long long limit = 0;
+  if (cg >> limit && limit > 0 && (total == 0 || limit < total)) total = limit;
+  return total;
+}
+
+uint64_t available_memory(uint64_t total) {
+  std::string avail = proc_field("/proc/meminfo", "MemAvailable");  // "123456 kB"
+  uint64_t free_bytes = 0;
+  if (!avail.empty()) {
+    free_bytes = std::strtoull(avail.c_str(), nullptr, 10) * 1024u;
+  } else {
+    long pages = sysconf(_SC_AVPHYS_PAGES), page = sysconf(_SC_PAGESIZE);
+    if (pages > 0 && page > 0) free_bytes = uint64_t(pages) * uint64_t(page);
+  }
+  std::ifstream cg("/sys/fs/cgroup/memory.current");
+  unsigned long long used = 0;
+  if (cg >> used && used <= total && total - used < free_bytes) free_bytes = total - used;
+  return free_bytes < total ? free_bytes : total;
+}
+
+void copy_string(char* dst, size_t cap, const std::string& src) {
+  std::snprintf(dst, cap, "%s", src.c_str());
+}
+
+int64_t now_ns() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+}  // namespace
+
+uint64_t supported_dtype_mask() {
+  const int32_t dtypes[] = {XHAL_DTYPE_FLOAT32, XHAL_DTYPE_FLOAT64, XHAL_DTYPE_FLOAT16,
+                            XHAL_DTYPE_INT32,   XHAL_DTYPE_INT64,   XHAL_DTYPE_BOOL,
+                            XHAL_DTYPE_INT8,    XHAL_DTYPE_UINT8};
+  uint64_t mask = 0;
+  for (int32_t d : dtypes) mask |= uint64_t{1} << d;
+  return mask;
+}
+
+xhal_status_t initialize() noexcept {
+  return guarded("initialize", [] {
+    num_threads();  // reads XHAL_CPU_THREADS and configures OpenBLAS once
+    return XHAL_OK;
+  });
+}
+
+void finalize() noexcept {
+  guarded("finalize", [] {
+    shutdown_thread_pool();
+    return XHAL_OK;
+  });
+}
+
+xhal_status_t device_count(int32_t* count) noexcept {
+  XHAL_CPU_REQUIRE_OUT("device_count", count);
+  *count = kDeviceCount;
+  return XHAL_OK;
+}
+
+xhal_status_t device_get_properties(int32_t device, xhal_device_properties_t* props) noexcept {
+  return guarded("device_get_properties", [&] {
+    XHAL_CPU_TRY(check_device("device_get_properties", device));
+    XHAL_CPU_REQUIRE_OUT("device_get_properties", props);
+    if (props->struct_size < sizeof(size_t))
+      return fail(XHAL_ERROR_INVALID_ARGUMENT,
+                  "device_get_properties: props->struct_size (%zu) is too small",
+                  props->struct_size);
+    xhal_device_properties_t p;
+    std::memset(&p, 0, sizeof p);
+    const unsigned hw = std::thread::hardware_concurrency();
+    std::string model = proc_field("/proc/cpuinfo", "model name");
+    if (model.empty()) model = "CPU";
+    std::string name = model + " (" + std::to_string(hw == 0 ? 1 : hw) + " cores)";
+    std::string vendor = proc_field("/proc/cpuinfo", "vendor_id");
+    if (vendor == "GenuineIntel") vendor = "Intel";
+    if (vendor == "AuthenticAMD") vendor = "AMD";
+    if (vendor.empty()) vendor = "unknown";
+    copy_string(p.name, sizeof p.name, name);
+    copy_string(p.vendor, sizeof p.vendor, vendor);
+    p.kind = XHAL_DEVICE_KIND_CPU;
+    p.dlpack_device_type = XHAL_DL_CPU;
+    p.total_memory = physical_memory();
+    p.alignment = kAlignment;
+    p.dtype_mask = supported_dtype_mask();
+    p.flags = XHAL_DEVICE_FLAG_HOST_ACCESSIBLE | XHAL_DEVICE_FLAG_HOST_MAY_SUBALLOCATE;
+    p.compute_units = num_threads();
+    // Fill only what the caller's struct has room for (it may be older or newer than ours).
+    const size_t n = props->struct_size < sizeof p ? props->struct_size : sizeof p;
+    std::memcpy(reinterpret_cast<char*>(props) + sizeof(size_t),
+                reinterpret_cast<const char*>(&p) + sizeof(size_t), n - sizeof(size_t));
+    return XHAL_OK;
+  });
+}
+
+xhal_status_t device_synchronize(int32_t device) noexcept {
+  return check_device("device_synchronize", device);  // all work already completed
+}
+
+xhal_status_t device_memory_usage(int32_t device, uint64_t* free_bytes,
+                                  uint64_t* total_bytes) noexcept {
+  return guarded("device_memory_usage", [&] {
+    XHAL_CPU_TRY(check_device("device_memory_usage", device));
+    XHAL_CPU_REQUIRE_OUT("device_memory_usage", free_bytes);
+    XHAL_CPU_REQUIRE_OUT("device_memory_usage", total_bytes);
+    const uint64_t total = physical_memory();
+    *total_bytes = total;
+    *free_bytes = available_memory(total);
+    return XHAL_OK;
+  });
+}
+
+xhal_status_t mem_alloc(int32_t device, uint64_t size, uint64_t alignment, void** ptr) noexcept {
+  XHAL_CPU_TRY(check_device("mem_alloc", device));
+  XHAL_CPU_REQUIRE_OUT("mem_alloc", ptr);
+  *ptr = nullptr;
+  if (alignment != 0 && (alignment & (alignment - 1)) != 0)
+    return fail(XHAL_ERROR_INVALID_ARGUMENT,
+                "mem_alloc: alignment %llu is not a power of two",
+                static_cast<unsigned long long>(alignment));
+  if (size == 0) return XHAL_OK;
+  const uint64_t align = alignment > kAlignment ? alignment : kAlignment;
+  // Round the size up to the alignment so the last block can be read with full SIMD loads.
+  if (size > UINT64_MAX - align || size + align > SIZE_MAX)
+    return fail(XHAL_ERROR_OUT_OF_MEMORY, "mem_alloc: cannot allocate %llu bytes",
+                static_cast<unsigned long long>(size));
+  const size_t bytes = static_cast<size_t>((size + align - 1) / align * align);
+  void* p = nullptr;
+  const int rc = posix_memalign(&p, static_cast<size_t>(align), bytes);
+  if (rc != 0 || p == nullptr)
+    return fail(XHAL_ERROR_OUT_OF_MEMORY,
+                "mem_alloc: out of memory allocating %llu bytes (alignment %llu): %s",
+                static_cast<unsigned long long>(size), static_cast<unsigned long long>(align),
+                std::strerror(rc));
+  *ptr = p;
+  return XHAL_OK;
+}
+
+xhal_status_t mem_free(int32_t device, void* ptr) noexcept {
+  XHAL_CPU_TRY(check_device("mem_free", device));
+  std::free(ptr);  // NULL is a no-op
+  return XHAL_OK;
+}
+
+xhal_status_t mem_set_async(xhal_stream_t stream, void* dst, int32_t value,
+                            uint64_t size) noexcept {
+  XHAL_CPU_TRY(check_stream("mem_set_async", stream));
+  if (size == 0) return XHAL_OK;
+  if (dst == nullptr)
+    return fail(XHAL_ERROR_INVALID_ARGUMENT, "mem_set_async: dst is NULL (size %llu)",
+                static_cast<unsigned long long>(size));
+  std::memset(dst, value, static_cast<size_t>(size));  // byte value, like memset/cudaMemset
+  return XHAL_OK;
+}
+
+xhal_status_t memcpy_async(xhal_stream_t stream, void* dst, const void* src, uint64_t size,
+                           int32_t kind) noexcept {
+  XHAL_CPU_TRY(check_stream("memcpy_async", stream));
+  if (kind != XHAL_COPY_HOST_TO_DEVICE && kind != XHAL_COPY_DEVICE_TO_HOST &&
+      kind != XHAL_COPY_DEVICE_TO_DEVICE)
+    return fail(XHAL_ERROR_INVALID_ARGUMENT, "memcpy_async: unknown copy kind %d",
+                static_cast<int>(kind));
+  if (size == 0) return XHAL_OK;
+  if (dst == nullptr || src == nullptr)
+    return fail(XHAL_ERROR_INVALID_ARGUMENT, "memcpy_async: %s is NULL (size %llu)",
+                dst == nullptr ? "dst" : "src", static_cast<unsigned long long>(size));
+  // Host and device memory are the same memory, so every kind is a plain copy. memmove keeps
+  // an overlapping copy well defined.
+  std::memmove(dst, src, static_cast<size_t>(size));
+  return XHAL_OK;
+}
+
+xhal_status_t stream_create(int32_t device, xhal_stream_t* stream) noexcept {
+  return guarded("stream_create", [&] {
+    XHAL_CPU_REQUIRE_OUT("stream_create", stream);
+    *stream = nullptr;
+    XHAL_CPU_TRY(check_device("stream_create", device));
+    *stream = new xhal_stream_impl{kStreamMagic, device};
+    return XHAL_OK;
+  });
+}
+
+xhal_status_t stream_destroy(xhal_stream_t stream) noexcept {
+  XHAL_CPU_TRY(check_stream("stream_destroy", stream));
+  stream->magic = kDeadMagic;
+  delete stream;
+  return XHAL_OK;
+}
+
+xhal_status_t stream_synchronize(xhal_stream_t stream) noexcept {
+  return check_stream("stream_synchronize", stream);
+}
+
+xhal_status_t stream_query(xhal_stream_t stream) noexcept {
+  return check_stream("stream_query", stream);  // XHAL_OK: nothing is ever pending
+}
+
+xhal_status_t stream_wait_event(xhal_stream_t stream, xhal_event_t event) noexcept {
+  XHAL_CPU_TRY(check_stream("stream_wait_event", stream));
+  return check_event("stream_wait_event", "event", event);  // the event has already happened
+}
+
+xhal_status_t stream_get_native_handle(xhal_stream_t stream, intptr_t* handle) noexcept {
+  XHAL_CPU_TRY(check_stream("stream_get_native_handle", stream));
+  XHAL_CPU_REQUIRE_OUT("stream_get_native_handle", handle);
+  *handle = 0;  // the CPU has no native queue object
+  return XHAL_OK;
+}
+
+xhal_status_t event_create(int32_t device, uint32_t flags, xhal_event_t* event) noexcept {
+  return guarded("event_create", [&] {
+    XHAL_CPU_REQUIRE_OUT("event_create", event);
+    *event = nullptr;
+    XHAL_CPU_TRY(check_device("event_create", device));
+    auto* e = new xhal_event_impl;
+    e->magic = kEventMagic;
+    e->device = device;
+    e->flags = flags;  // unknown flag bits are ignored (later ABI minors may add some)
+    *event = e;
+    return XHAL_OK;
+  });
+}
+
+xhal_status_t event_destroy(xhal_event_t event) noexcept {
+  XHAL_CPU_TRY(check_event("event_destroy", "event", event));
+  event->magic = kDeadMagic;
+  delete event;
+  return XHAL_OK;
+}
+
+xhal_status_t event_record(xhal_event_t event, xhal_stream_t stream) noexcept {
+  XHAL_CPU_TRY(check_event("event_record", "event", event));
+  XHAL_CPU_TRY(check_stream("event_record", stream));
+  if (stream->device != event->device)
+    return fail(XHAL_ERROR_INVALID_ARGUMENT,
+                "event_record: event of device %d recorded on a stream of device %d",
+                static_cast<int>(event->device), static_cast<int>(stream->device));
+  // Everything issued to the stream before this call has completed, so "now" is the time the
+  // stream reached the event.
+  event->time_ns.store(now_ns(), std::memory_order_relaxed);
+  event->recorded.store(true, std::memory_order_release);
+  return XHAL_OK;
+}
+
+xhal_status_t event_query(xhal_event_t event) noexcept {
+  return check_event("event_query", "event", event);  // recorded work is always complete
+}
+
+xhal_status_t event_synchronize(xhal_event_t event) noexcept {
+  return check_event("event_synchronize", "event", event);
+}
+
+xhal_status_t event_elapsed_ms(xhal_event_t start, xhal_event_t end, float* ms) noexcept {
+  XHAL_CPU_TRY(check_event("event_elapsed_ms", "start", start));
+  XHAL_CPU_TRY(check_event("event_elapsed_ms", "end", end));
+  XHAL_CPU_REQUIRE_OUT("event_elapsed_ms", ms);
+  if (!(start->flags & XHAL_EVENT_FLAG_TIMING) || !(end->flags & XHAL_EVENT_FLAG_TIMING))
+    return fail(XHAL_ERROR_INVALID_ARGUMENT,
+                "event_elapsed_ms: both events need XHAL_EVENT_FLAG_TIMING at creation");
+  if (!start->recorded.load(std::memory_order_acquire) ||
+      !end->recorded.load(std::memory_order_acquire))
+    return fail(XHAL_ERROR_INVALID_ARGUMENT,
+                "event_elapsed_ms: %s event has not been recorded",
+                start->recorded.load() ? "the end" : "the start");
+  const int64_t dt = end->time_ns.load(std::memory_order_relaxed) -
+                     start->time_ns.load(std::memory_order_relaxed);
+  *ms = static_cast<float>(static_cast<double>(dt) / 1e6);
+  return XHAL_OK;
+}
+
+}  // namespace xhal_cpu
