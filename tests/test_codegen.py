@@ -28,7 +28,6 @@ import yaml
 sys.path.insert(0, str(Path(__file__).resolve().parent / "fixtures"))
 import xhal_testutil as tu  # noqa: E402
 
-
 # ----------------------------------------------------------------------------------------------
 # Inputs: the installed specs and the installed header
 # ----------------------------------------------------------------------------------------------
@@ -113,7 +112,7 @@ def _print_default(op: str, attr: dict) -> list[str]:
 def _expected_default(op: str, attr: dict, dtype_ids: dict) -> str:
     name, kind, value = attr["name"], attr["type"], attr["default"]
     if kind == "float":
-        return f"{op} {name} {'%.9g' % _as_float32(value)}"
+        return f"{op} {name} {_as_float32(value):.9g}"
     if kind == "int":
         return f"{op} {name} {int(value)}"
     if kind == "dtype":
@@ -122,7 +121,7 @@ def _expected_default(op: str, attr: dict, dtype_ids: dict) -> str:
         return f"{op} {name} {value if value is not None else '(null)'}"
     if kind == "tensor":
         return f"{op} {name} (null)"
-    items = [str(int(v)) if kind == "ints" else "%.9g" % _as_float32(v) for v in (value or [])]
+    items = [str(int(v)) if kind == "ints" else f"{_as_float32(v):.9g}" for v in (value or [])]
     return " ".join([f"{op} {name} n={len(items)}", *items])
 
 
@@ -293,7 +292,7 @@ def test_python_wrappers(specs: dict) -> None:
         for p in params[len(names):]:
             assert p.kind is inspect.Parameter.KEYWORD_ONLY and \
                 p.default is not inspect.Parameter.empty, f"{op}: extra parameter {p}"
-        for p, inp in zip(params, inputs):
+        for p, inp in zip(params, inputs, strict=False):
             if inp.get("variadic"):
                 assert p.kind in (inspect.Parameter.VAR_POSITIONAL,
                                   inspect.Parameter.POSITIONAL_OR_KEYWORD), (op, p)
@@ -303,7 +302,7 @@ def test_python_wrappers(specs: dict) -> None:
             else:
                 assert p.kind is inspect.Parameter.POSITIONAL_OR_KEYWORD, (op, p)
                 assert p.default is inspect.Parameter.empty, f"{op}({p.name}) is required"
-        for p, attr in zip(params[len(inputs):], attrs):
+        for p, attr in zip(params[len(inputs):len(names)], attrs, strict=True):
             assert p.kind is inspect.Parameter.KEYWORD_ONLY, (op, p)
             if attr.get("required") or "default" not in attr:
                 continue

@@ -33,9 +33,10 @@ PROBE = textwrap.dedent("""
         try:
             added = xhal.load_plugin(path)
         except Exception as exc:
-            report["loads"].append({"path": path, "ok": False, "type": type(exc).__name__,
-                                    "plugin_load_error": isinstance(exc, xhal.errors.PluginLoadError),
-                                    "message": str(exc)})
+            report["loads"].append({
+                "path": path, "ok": False, "type": type(exc).__name__,
+                "plugin_load_error": isinstance(exc, xhal.errors.PluginLoadError),
+                "message": str(exc)})
         else:
             report["loads"].append({"path": path, "ok": True, "devices": len(list(added))})
     report["devices"] = len(list(xhal.devices()))

@@ -163,7 +163,8 @@ def dump_golden(layout: dict, version: tuple[int, int]) -> str:
     out.append('  "constants": {')
     consts = list(layout["constants"].items())
     for i, (name, v) in enumerate(consts):
-        out.append(f"    {json.dumps(name)}: {json.dumps(v)}" + ("," if i < len(consts) - 1 else ""))
+        comma = "," if i < len(consts) - 1 else ""
+        out.append(f"    {json.dumps(name)}: {json.dumps(v)}{comma}")
     out += ["  }", "}", ""]
     text = "\n".join(out)
     assert json.loads(text)["structs"] == layout["structs"]
@@ -221,7 +222,8 @@ def compare(current: dict, golden: dict, golden_name: str, *, exact: bool) -> li
         if c is None:
             problems.append(f"enum type {ename} (pinned in {golden_name}) is gone")
         elif c != g:
-            problems.append(f"sizeof({ename}) changed: {g['size']} in {golden_name}, now {c['size']}")
+            problems.append(f"sizeof({ename}) changed: {g['size']} in {golden_name}, "
+                            f"now {c['size']}")
     for cname, g in golden.get("constants", {}).items():
         if cname not in current["constants"]:
             problems.append(f"constant {cname} (pinned in {golden_name} as {g!r}) is gone")

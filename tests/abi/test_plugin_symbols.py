@@ -80,7 +80,8 @@ def test_does_not_link_libxhal(plugin: Path | None) -> None:
     readelf = shutil.which("readelf")
     assert readelf, "readelf (binutils) is required to check plugin dependencies"
     dynamic = tu.run([readelf, "-d", plugin]).stdout
-    needed = [line.split("[")[-1].rstrip("]") for line in dynamic.splitlines() if "(NEEDED)" in line]
+    needed = [line.split("[")[-1].rstrip("]") for line in dynamic.splitlines()
+              if "(NEEDED)" in line]
     assert not [n for n in needed if n.startswith("libxhal.")], (
         f"{plugin.name} links {needed}; a plugin must not depend on libxhal (it gets the host's "
         "functions through xhal_host_api_t)")
