@@ -116,12 +116,22 @@ def test_xhal_still_works_after_refusals(tmp_path: Path, plugins: dict[str, Path
     assert report["devices"] >= 1, "the bundled CPU plugin should still provide a device"
 
 
-def test_plugin_path_skips_broken_plugins(tmp_path: Path, plugins: dict[str, Path]) -> None:
+@pytest.mark.parametrize("form", ["files", "directory"])
+def test_plugin_path_skips_broken_plugins(tmp_path: Path, plugins: dict[str, Path],
+                                          form: str) -> None:
     """Broken plugins on XHAL_PLUGIN_PATH never fail `import xhal`; they are skipped and each
-    skip is recorded with the file and the reason."""
+    skip is recorded with the file and the reason. The path lists files or directories."""
     bad = [plugins["wrong_major"], plugins["no_entry"]]
     good = [plugins["older_minor"], plugins["newer_minor"]]
-    report = probe(tmp_path, plugin_path=":".join(str(p) for p in bad + good))
+    if form == "files":
+        plugin_path = ":".join(str(p) for p in bad + good)
+    else:
+        directory = tmp_path / "plugin_dir"
+        directory.mkdir()
+        for p in bad + good:
+            (directory / p.name).write_bytes(p.read_bytes())
+        plugin_path = str(directory)
+    report = probe(tmp_path, plugin_path=plugin_path)
     skipped = report["skipped"]
     for plugin in bad:
         entries = [s for s in skipped if plugin.name in s]
