@@ -1,0 +1,97 @@
+"""``xhal conformance``: run the suite on devices and report.
+
+Exit status: 0 when at least one case ran and none failed; 1 on any failure or error, or when
+no case ran at all (so an empty filter or an all-unsupported device is not mistaken for green);
+2 on a usage problem (unknown device, plugin that does not load).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+import xhal
+from xhal import errors
+
+from .cases import generate_cases, matches
+from .report import print_report, write_json
+from .runner import run
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="xhal conformance",
+        description="Run the operator conformance suite (derived from the op specs) on devices.",
+    )
+    p.add_argument(
+        "--device",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="device to test, e.g. cpu or cpu:0 (repeatable; default: every device)",
+    )
+    p.add_argument(
+        "--plugin",
+        action="append",
+        default=[],
+        metavar="PATH",
+        help="load this plugin library first (repeatable)",
+    )
+    p.add_argument("--json", metavar="FILE", help="also write a JSON report to FILE")
+    p.add_argument(
+        "--filter",
+        metavar="SUBSTRING_OR_GLOB",
+        help="run only cases whose id contains this text or matches this glob",
+    )
+    p.add_argument("--list", action="store_true", help="list the matching case ids and exit")
+    return p
+
+
+def _select(names: Sequence[str], plugin_devices: Sequence[Any]) -> list[Any]:
+    """Devices named on the command line; without names every known device."""
+    known = list(xhal.devices())
+    seen = {d.name for d in known}
+    known += [d for d in plugin_devices if d.name not in seen]
+    if not names:
+        return known
+    chosen: list[Any] = []
+    for name in names:
+        hits = [d for d in known if name in (d.name, d.device_type, d.name.split(":")[0])]
+        if not hits:
+            hits = [xhal.device(name)]
+        chosen += [d for d in hits if d.name not in {c.name for c in chosen}]
+    return chosen
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = list(sys.argv[1:] if argv is None else argv)
+    if args[:1] == ["conformance"]:
+        args = args[1:]
+    opts = _parser().parse_args(args)
+    if opts.list:
+        for case in generate_cases(xhal.specs()):
+            if matches(case.id, opts.filter):
+                print(case.id)
+        return 0
+    loaded: list[Any] = []
+    try:
+        for path in opts.plugin:
+            loaded += list(xhal.load_plugin(path))
+        devices = _select(opts.device, loaded)
+    except errors.XhalError as exc:
+        print(f"xhal conformance: {exc}", file=sys.stderr)
+        return 2
+    if not devices:
+        print("xhal conformance: no devices found", file=sys.stderr)
+        return 1
+    report = run(devices, opts.filter)
+    print_report(report)
+    if opts.json:
+        write_json(report, opts.json)
+    return 0 if report.ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

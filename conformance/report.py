@@ -1,0 +1,138 @@
+"""Conformance reports: a terminal table (rich when installed) and a JSON document.
+
+The terminal report ends with the unsupported count on one line and then, alone on the last
+line, exactly ``N passed, N failed`` (errors count as failed), which scripts may grep.
+The JSON schema ``xhal.conformance/1`` is stable: fields are only ever added.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import sys
+from collections import Counter, defaultdict
+from pathlib import Path
+from typing import IO, Any
+
+from .runner import ERROR, FAIL, PASS, UNSUPPORTED, Report
+
+SCHEMA = "xhal.conformance/1"
+MAX_DETAILS = 50  # failure details printed in the terminal (all of them go to JSON)
+
+
+def summary_line(report: Report) -> str:
+    return f"{report.passed} passed, {report.failed} failed"
+
+
+def _matrix(report: Report) -> list[tuple[str, str, str, Counter[str]]]:
+    """(op, dtype, device, outcome counts) rows in first-seen order."""
+    cells: dict[tuple[str, str, str], Counter[str]] = defaultdict(Counter)
+    for r in report.results:
+        cells[(r.op, r.dtype, r.device)][r.outcome] += 1
+    return [(op, dt, dev, c) for (op, dt, dev), c in cells.items()]
+
+
+def _details(report: Report) -> list[str]:
+    lines = []
+    for r in report.results:
+        if not r.failed:
+            continue
+        shapes = ", ".join(f"{k}={v}" for k, v in r.shapes.items())
+        attrs = f"; attrs {r.attrs}" if r.attrs else ""
+        lines.append(
+            f"{r.outcome.upper()} {r.id} on {r.device}: {r.message} (shapes {shapes}{attrs})"
+        )
+    return lines
+
+
+def _unsupported_line(report: Report) -> str:
+    per_device = Counter(r.device for r in report.results if r.outcome == UNSUPPORTED)
+    detail = ", ".join(f"{d}: {n}" for d, n in per_device.items())
+    return f"{report.unsupported} unsupported" + (f" ({detail})" if detail else "")
+
+
+def print_report(report: Report, file: IO[str] | None = None) -> None:
+    """Print the op x dtype x device table, the failure details and the closing lines."""
+    out = file if file is not None else sys.stdout
+    rows = _matrix(report)
+    details = _details(report)
+    try:
+        from rich.console import Console
+        from rich.table import Table
+    except ImportError:
+        Console = None  # noqa: N806 - mirrors the class name it stands in for
+    if Console is not None:
+        console = Console(file=out, highlight=False, soft_wrap=True)
+        table = Table(title="xhal conformance")
+        for col in ("op", "dtype", "device"):
+            table.add_column(col)
+        for col in ("passed", "failed", "unsupported"):
+            table.add_column(col, justify="right")
+        for op, dt, dev, c in rows:
+            failed = c[FAIL] + c[ERROR]
+            table.add_row(
+                op,
+                dt,
+                dev,
+                str(c[PASS]),
+                f"[red]{failed}[/red]" if failed else "0",
+                str(c[UNSUPPORTED]),
+            )
+        console.print(table)
+        for line in details[:MAX_DETAILS]:
+            console.print(line, markup=False)
+        console.file.flush()
+    else:
+        print(
+            f"{'op':<12} {'dtype':<10} {'device':<12} {'passed':>6} {'failed':>6} "
+            f"{'unsupported':>11}",
+            file=out,
+        )
+        for op, dt, dev, c in rows:
+            print(
+                f"{op:<12} {dt:<10} {dev:<12} {c[PASS]:>6} {c[FAIL] + c[ERROR]:>6} "
+                f"{c[UNSUPPORTED]:>11}",
+                file=out,
+            )
+        for line in details[:MAX_DETAILS]:
+            print(line, file=out)
+    if len(details) > MAX_DETAILS:
+        print(f"... {len(details) - MAX_DETAILS} more failures (see --json)", file=out)
+    print(_unsupported_line(report), file=out)
+    print(summary_line(report), file=out)
+
+
+def _number(value: float | None) -> float | None:
+    """JSON has no NaN or Infinity: non-finite errors become null."""
+    return value if value is not None and math.isfinite(value) else None
+
+
+def to_json(report: Report) -> dict[str, Any]:
+    return {
+        "schema": SCHEMA,
+        "devices": report.devices,
+        "cases": [
+            {
+                "id": r.id,
+                "op": r.op,
+                "dtype": r.dtype,
+                "device": r.device,
+                "outcome": r.outcome,
+                "message": r.message,
+                "max_abs_err": _number(r.max_abs_err),
+                "max_rel_err": _number(r.max_rel_err),
+                "shapes": r.shapes,
+                "attrs": r.attrs,
+            }
+            for r in report.results
+        ],
+        "summary": {
+            "passed": report.passed,
+            "failed": report.failed,
+            "unsupported": report.unsupported,
+        },
+    }
+
+
+def write_json(report: Report, path: str | Path) -> None:
+    Path(path).write_text(json.dumps(to_json(report), indent=1) + "\n", encoding="utf-8")

@@ -1,0 +1,201 @@
+"""Case generation: derived from the specs, stable, every dtype covered, value domains kept."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+import numpy as np
+import pytest
+import xhal
+from xhal.conformance.cases import BINARY_SHAPES, UNARY_SHAPES, generate_cases, matches, op_cases
+from xhal.conformance.values import numpy_dtype, random_array, special_values
+
+
+@pytest.fixture(scope="module")
+def specs() -> dict:
+    return xhal.specs()
+
+
+@pytest.fixture(scope="module")
+def cases(specs: dict) -> list:
+    return generate_cases(specs)
+
+
+def test_ids_unique_and_readable(cases: list) -> None:
+    ids = [c.id for c in cases]
+    assert len(ids) == len(set(ids))
+    assert "add/float32/broadcast[3,1]x[1,4]" in ids
+    assert "add/int64/broadcast[]x[2,3]" in ids
+    assert "relu/float16/unary[0,3]" in ids
+    assert "gemm/float16/case3" in ids
+    for c in cases:
+        assert c.id.startswith(f"{c.op}/{c.dtype}/"), c.id
+
+
+def test_generation_is_deterministic(specs: dict, cases: list) -> None:
+    again = generate_cases(specs)
+    assert [c.id for c in again] == [c.id for c in cases]
+    for first, second in zip(cases, again, strict=True):
+        if first.elements > 50_000:
+            continue
+        a, b = first.arrays(), second.arrays()
+        for name in a:
+            if a[name] is None:
+                assert b[name] is None
+            else:
+                assert a[name].dtype == b[name].dtype
+                np.testing.assert_array_equal(a[name], b[name], err_msg=first.id)
+
+
+def test_a_case_data_do_not_depend_on_other_cases(specs: dict, cases: list) -> None:
+    alone = {c.id: c for c in op_cases(specs["ops"]["div"])}
+    for c in cases:
+        if c.op == "div" and c.elements < 50_000:
+            a, b = c.arrays(), alone[c.id].arrays()
+            np.testing.assert_array_equal(a["A"], b["A"])
+
+
+def test_every_op_and_dtype_gets_cases(specs: dict, cases: list) -> None:
+    seen = defaultdict(set)
+    for c in cases:
+        seen[c.op].add(c.dtype)
+    for op, spec in specs["ops"].items():
+        want = {dt for dts in spec["type_vars"].values() for dt in dts}
+        assert seen[op] == want, op
+
+
+def test_shape_grids_follow_the_spec_kind(specs: dict, cases: list) -> None:
+    by_op = defaultdict(list)
+    for c in cases:
+        by_op[(c.op, c.dtype)].append(c)
+    for op, spec in specs["ops"].items():
+        conf = spec["conformance"]
+        for dt in spec["type_vars"]["T"]:
+            got = by_op[(op, dt)]
+            shaped = [c for c in got if "/case" in c.id or "broadcast" in c.id or "unary" in c.id]
+            if conf["shapes"] == "broadcast_binary":
+                assert [(c.shapes["A"], c.shapes["B"]) for c in shaped] == list(BINARY_SHAPES)
+            elif conf["shapes"] == "unary":
+                assert [c.shapes["X"] for c in shaped] == list(UNARY_SHAPES)
+            else:
+                plain = [c for c in got if c.id.rsplit("/", 1)[1].isidentifier()]
+                assert len(plain) == len(conf["cases"])
+                for c, sc in zip(plain, conf["cases"], strict=True):
+                    assert {k: v for k, v in c.shapes.items() if v is not None} == {
+                        k: tuple(v) for k, v in sc["inputs"].items()
+                    }
+                    assert dict(c.attrs) == (sc.get("attrs") or {})
+
+
+def test_broadcast_grid_covers_the_required_shapes() -> None:
+    for pair in [
+        ((), ()),
+        ((), (2, 3)),
+        ((3, 1), (1, 4)),
+        ((4,), (2, 3, 4)),
+        ((2, 3, 4), (4,)),
+        ((1,), (5, 1, 3)),
+    ]:
+        assert pair in BINARY_SHAPES
+    assert any(0 in a or 0 in b for a, b in BINARY_SHAPES)
+    assert any(np.prod(a) >= 1 << 20 for a, _ in BINARY_SHAPES)
+    for odd in (7, 33, 1023):
+        assert any(odd in a for a, _ in BINARY_SHAPES) and (odd,) in UNARY_SHAPES
+
+
+def test_explicit_host_values_are_used(specs: dict) -> None:
+    by_id = {c.id: c for c in op_cases(specs["ops"]["reduce_sum"])}
+    arrays = by_id["reduce_sum/float32/case1"].arrays()
+    assert arrays["axes"].tolist() == [0, -1] and arrays["axes"].dtype == np.int64
+    assert by_id["reduce_sum/float32/case2"].arrays()["axes"] is None
+    reshape = {c.id: c for c in op_cases(specs["ops"]["reshape"])}
+    assert reshape["reshape/uint8/case2"].arrays()["shape"].tolist() == [0, -1, 2]
+    assert reshape["reshape/bool/case6"].arrays()["shape"].shape == (0,)
+
+
+def test_value_domains_are_honoured(specs: dict) -> None:
+    for c in op_cases(specs["ops"]["matmul"]) + op_cases(specs["ops"]["gemm"]):
+        if c.dtype.startswith("int") and c.elements < 200_000:
+            for arr in c.arrays().values():
+                if arr is not None:
+                    assert arr.min(initial=0) >= -3 and arr.max(initial=0) <= 3, c.id
+    for c in op_cases(specs["ops"]["div"]):
+        if c.elements > 200_000:
+            continue
+        arrays = c.arrays()
+        assert not (arrays["B"] == 0).any(), c.id
+        if c.dtype.startswith("int"):
+            lo = np.iinfo(numpy_dtype(c.dtype)).min
+            a, b = np.broadcast_arrays(arrays["A"], arrays["B"])
+            assert not ((a == lo) & (b == -1)).any(), c.id
+
+
+def test_integer_edges_exercise_wraparound(specs: dict) -> None:
+    for dt in ("int32", "int64"):
+        case = next(c for c in op_cases(specs["ops"]["add"]) if c.id == f"add/{dt}/edges")
+        arrays = case.arrays()
+        info = np.iinfo(dt)
+        for edge in (info.min, info.max, -1, 0, 1):
+            assert edge in arrays["A"] and edge in arrays["B"]
+        assert ((arrays["A"] == info.max) & (arrays["B"] == 1)).any()  # max + 1 wraps
+        div = next(c for c in op_cases(specs["ops"]["div"]) if c.id == f"div/{dt}/edges")
+        b = div.arrays()["B"]
+        assert -1 in b and 0 not in b
+    big = next(
+        c for c in op_cases(specs["ops"]["mul"]) if c.id == "mul/int32/broadcast[1023]x[1023]"
+    )
+    a = big.arrays()["A"].astype(np.int64)
+    assert np.abs(a).max() > 1 << 20  # random integers reach far enough to overflow products
+
+
+def test_float_special_values(specs: dict) -> None:
+    for dt in ("float16", "float32", "float64"):
+        case = next(c for c in op_cases(specs["ops"]["add"]) if c.id == f"add/{dt}/special")
+        a = case.arrays()["A"]
+        info = np.finfo(dt)
+        assert np.isnan(a).any() and np.isposinf(a).any() and np.isneginf(a).any()
+        assert (np.signbit(a) & (a == 0)).any()
+        assert (a == info.smallest_subnormal).any() and (a == info.max).any()
+        div = next(c for c in op_cases(specs["ops"]["div"]) if c.id == f"div/{dt}/special")
+        assert not (div.arrays()["B"] == 0).any()  # B is 'nonzero' in the div spec
+    labels = {c.id.split("+", 1)[1] for c in op_cases(specs["ops"]["softmax"]) if "+" in c.id}
+    assert labels == {label for label, _ in special_values(np.dtype(np.float32))}
+    gemm_labels = {c.id.split("+", 1)[1] for c in op_cases(specs["ops"]["gemm"]) if "+" in c.id}
+    assert "max" not in gemm_labels and "nan" in gemm_labels  # 'small' domain drops max
+    nan_case = next(
+        c for c in op_cases(specs["ops"]["matmul"]) if c.id == "matmul/float32/case0+nan"
+    )
+    arrays = nan_case.arrays()
+    assert np.isnan(arrays["A"][0, 0]) and np.isnan(arrays["A"][-1]).all()
+    assert np.isnan(arrays["B"][0, 0]) and not np.isnan(arrays["B"][1:]).any()
+
+
+def test_special_values_can_be_switched_off(specs: dict) -> None:
+    spec = dict(specs["ops"]["exp"])
+    spec["conformance"] = dict(spec["conformance"], special_values=False)
+    assert not any("special" in c.id for c in op_cases(spec))
+    assert any("special" in c.id for c in op_cases(specs["ops"]["exp"]))
+
+
+def test_random_array_domains() -> None:
+    rng = np.random.default_rng(0)
+    assert (random_array(rng, np.dtype(np.float32), (1000,), "positive") > 0).all()
+    small = random_array(rng, np.dtype(np.int64), (1000,), "small")
+    assert small.min() >= -3 and small.max() <= 3
+    assert (random_array(rng, np.dtype(np.int32), (1000,), "nonzero") != 0).all()
+    assert random_array(rng, np.dtype(np.bool_), (3, 2), "any").dtype == np.bool_
+    with pytest.raises(ValueError, match="unknown value domain"):
+        random_array(rng, np.dtype(np.float32), (1,), "huge")
+
+
+def test_filter_matching() -> None:
+    assert matches("add/float32/broadcast[3,1]x[1,4]", "add/float32/broadcast[3,1]x[1,4]")
+    assert matches("add/float32/special", "float32")
+    assert matches("gemm/float16/case3", "gemm/*/case3")
+    assert not matches("gemm/float16/case3", "gemm/*/case4")
+    assert matches("anything", None)
+
+
+def test_large_cases_are_capped(cases: list) -> None:
+    assert max(c.elements for c in cases) <= 2 * (1 << 20) + 16
+    assert sum(c.elements for c in cases) < 120_000_000
