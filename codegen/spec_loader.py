@@ -185,6 +185,12 @@ def _schema_errors(schema: dict, data: dict, node: yaml.Node, path: Path) -> lis
     errors = []
     for err in sorted(validator.iter_errors(data), key=lambda e: list(e.absolute_path)):
         where = list(err.absolute_path)
+        if err.validator == "additionalProperties" and isinstance(err.instance, dict):
+            # Point at the first unexpected key, not at the mapping that holds it.
+            allowed = set(err.schema.get("properties", {}))
+            extra = [k for k in err.instance if k not in allowed]
+            if extra:
+                where.append(extra[0])
         field_name = ".".join(str(p) for p in where) or "(top level)"
         errors.append(f"{path}:{_line_of(node, where)}: {field_name}: {_short(err)}")
     return errors

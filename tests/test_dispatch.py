@@ -51,7 +51,7 @@ def test_unknown_attribute_is_rejected() -> None:
 
 
 def test_attribute_outside_allowed_values() -> None:
-    with pytest.raises(ValueError, match="trans_a.*not one of 0, 1"):
+    with pytest.raises(ValueError, match="trans_a.*not one of"):
         xhal.ops.gemm(t(np.ones((2, 2))), t(np.ones((2, 2))), trans_a=2)
 
 

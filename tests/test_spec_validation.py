@@ -61,14 +61,10 @@ class Breakage:
 CASES = {
     "bad_yaml": Breakage(
         "add.yaml", "op_id: 1", "op_id: 1: 2", r"invalid YAML"),
-    "unknown_top_level_field": pytest.param(
-        Breakage("add.yaml", "summary: Elementwise addition with multidirectional broadcasting.",
-                 "colour: red\nsummary: Elementwise addition with multidirectional broadcasting.",
-                 r"unknown field.*colour"),
-        marks=pytest.mark.xfail(strict=True, reason=(
-            "codegen/spec_loader.py reports an unknown top-level key at line 1 (the JSON path of "
-            "an additionalProperties error is the parent object); it should point at the key. "
-            "Remove this mark once the loader descends to the unexpected key."))),
+    "unknown_top_level_field": Breakage(
+        "add.yaml", "summary: Elementwise addition with multidirectional broadcasting.",
+        "colour: red\nsummary: Elementwise addition with multidirectional broadcasting.",
+        r"unknown field.*colour"),
     "unknown_operand_field": Breakage(
         "add.yaml", "  - {name: B, type: T, doc: Second operand.}",
         "  - {name: B, type: T, doc: Second operand., shape: [1]}", r"unknown field.*shape"),

@@ -13,7 +13,7 @@ from .device import Device
 from .dtypes import dtype_id, from_numpy_dtype, numpy_dtype
 from .errors import InvalidArgumentError, UnsupportedError
 from .shape_rules import infer_output_shapes
-from .tensor import Tensor
+from .tensor import Tensor, raw_view
 
 
 def _host_value(op: str, name: str, value: Any, fixed_dtype: str) -> np.ndarray:
@@ -23,7 +23,7 @@ def _host_value(op: str, name: str, value: Any, fixed_dtype: str) -> np.ndarray:
         arr = arr.astype(numpy_dtype(fixed_dtype))
     if arr.dtype != numpy_dtype(fixed_dtype):
         raise InvalidArgumentError(f"{op}: input {name} must be {fixed_dtype}, got {arr.dtype}")
-    return np.ascontiguousarray(arr)
+    return np.asarray(arr, order="C")
 
 
 def call(op: str, inputs: tuple, attrs: dict[str, Any],
@@ -47,7 +47,7 @@ def call(op: str, inputs: tuple, attrs: dict[str, Any],
             arr = _host_value(op, name, value, info["type"])
             host_values[name] = arr
             shapes[name] = arr.shape
-            impls.append(_C.TensorImpl.host_view(arr, dtype_id(info["type"])))
+            impls.append(_C.TensorImpl.host_view(raw_view(arr), dtype_id(info["type"])))
             continue
         if not isinstance(value, Tensor):
             raise TypeError(f"{op}: input {name} must be an xhal.Tensor, got "
@@ -131,7 +131,7 @@ def _native_attrs(spec: dict, attrs: dict[str, Any]) -> dict[str, Any]:
         if kind == "dtype":
             value = dtype_id(value)
         elif kind == "tensor":
-            arr = value.numpy() if isinstance(value, Tensor) else np.ascontiguousarray(value)
-            value = (arr, dtype_id(from_numpy_dtype(arr.dtype)))
+            arr = value.numpy() if isinstance(value, Tensor) else np.asarray(value, order="C")
+            value = (raw_view(arr), dtype_id(from_numpy_dtype(arr.dtype)))
         out[name] = value
     return out

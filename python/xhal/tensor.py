@@ -15,6 +15,14 @@ from .device import Device
 from .dtypes import dtype_id, dtype_name, from_numpy_dtype, numpy_dtype
 
 
+def raw_view(array: np.ndarray) -> np.ndarray:
+    """The array itself, or a same-bytes uint16 view for extension dtypes (bfloat16) that the
+    buffer protocol cannot describe."""
+    if array.dtype.kind == "V" or array.dtype.char == "E":
+        return array.view(np.uint16)
+    return array
+
+
 class Tensor:
     """A view of device memory with a shape, strides (in elements) and an xhal dtype."""
 
@@ -29,9 +37,9 @@ class Tensor:
     def from_numpy(cls, array: Any, device: Device | str | None = None) -> Tensor:
         """Copy ``array`` to ``device`` (default: the CPU device)."""
         dev = _device(device)
-        arr = np.ascontiguousarray(array)
+        arr = np.asarray(array, order="C")  # ascontiguousarray would make 0-d arrays 1-d
         name = from_numpy_dtype(arr.dtype)
-        return cls(_C.TensorImpl.from_array(arr, dev.index, dtype_id(name)), dev)
+        return cls(_C.TensorImpl.from_array(raw_view(arr), dev.index, dtype_id(name)), dev)
 
     @classmethod
     def empty(cls, shape: Sequence[int], dtype: str, device: Device | str | None = None) -> Tensor:
@@ -79,7 +87,7 @@ class Tensor:
         if not self._impl.is_compact:
             return np.array(np.from_dlpack(self), copy=True)
         out = np.empty(self.shape, dtype=numpy_dtype(self.dtype))
-        self._impl.copy_to_array(out)
+        self._impl.copy_to_array(raw_view(out))
         return out
 
     def to(self, device: Device | str) -> Tensor:
