@@ -216,6 +216,14 @@ def _type_assignments(spec: Mapping[str, Any]) -> Iterator[dict[str, str]]:
         yield dict(zip(tvs, combo, strict=True))
 
 
+def _explicit_shapes(spec: Mapping[str, Any], case: Mapping[str, Any]) -> dict[str, Shape | None]:
+    """A spec case's input shapes, None for the optional inputs it leaves out."""
+    given = case["inputs"]
+    return {
+        i["name"]: tuple(given[i["name"]]) if i["name"] in given else None for i in spec["inputs"]
+    }
+
+
 def _signature(types: Mapping[str, str]) -> str:
     if len(types) == 1:
         return next(iter(types.values()))
@@ -300,10 +308,7 @@ def op_cases(spec: Mapping[str, Any], *, max_elements: int | None = None) -> lis
         elif kind == "explicit":
             spec_cases = conf.get("cases", [])
             for k, c in enumerate(spec_cases):
-                shapes = {
-                    i["name"]: (tuple(c["inputs"][i["name"]]) if i["name"] in c["inputs"] else None)
-                    for i in spec["inputs"]
-                }
+                shapes = _explicit_shapes(spec, c)
                 cid = f"{op}/{sig}/case{k}"
                 literal = c.get("values") or {}
                 add(
@@ -317,10 +322,7 @@ def op_cases(spec: Mapping[str, Any], *, max_elements: int | None = None) -> lis
             if base is None or not any(is_float(d) for d in dts):
                 continue
             c = spec_cases[base]
-            shapes = {
-                i["name"]: (tuple(c["inputs"][i["name"]]) if i["name"] in c["inputs"] else None)
-                for i in spec["inputs"]
-            }
+            shapes = _explicit_shapes(spec, c)
             labels: dict[str, float] = {}
             for i, d in zip(tensor_inputs, dts, strict=True):
                 if is_float(d) and i["name"] in c["inputs"]:

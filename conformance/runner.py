@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+
 import xhal
 from xhal import errors
 
@@ -177,8 +178,8 @@ def run_case(
 
 def run(
     devices: Sequence[Any],
-    filter: str | None = None,
-    *,  # noqa: A002 - the CLI's word
+    filter: str | None = None,  # the CLI's word, though it shadows the builtin
+    *,
     cases: Iterable[Case] | None = None,
     progress: Callable[[CaseResult], None] | None = None,
 ) -> Report:
@@ -193,19 +194,15 @@ def run(
             arrays = case.arrays()
             expected = evaluate(case.spec, arrays, case.attrs, case.output_dtypes())
         except Exception as exc:  # noqa: BLE001 - a broken reference is reported, not fatal
-            for device in devices:
-                r = CaseResult(
-                    case.id,
-                    case.op,
-                    case.dtype,
-                    str(getattr(device, "name", device)),
-                    ERROR,
-                    f"reference failed: {type(exc).__name__}: {exc}",
-                )
-                report.results.append(r)
-            continue
+            broken = f"reference failed: {type(exc).__name__}: {exc}"
+        else:
+            broken = ""
         for device in devices:
-            r = run_case(case, device, arrays, expected)
+            if broken:
+                name = str(getattr(device, "name", device))
+                r = CaseResult(case.id, case.op, case.dtype, name, ERROR, broken)
+            else:
+                r = run_case(case, device, arrays, expected)
             report.results.append(r)
             if progress is not None:
                 progress(r)

@@ -7,9 +7,10 @@ import sys
 
 import numpy as np
 import pytest
-import xhal
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
+
+import xhal
 from xhal.errors import InvalidArgumentError, ShapeError
 from xhal.shape_rules import (
     RULES,

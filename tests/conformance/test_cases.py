@@ -6,6 +6,7 @@ from collections import defaultdict
 
 import numpy as np
 import pytest
+
 import xhal
 from xhal.conformance.cases import BINARY_SHAPES, UNARY_SHAPES, generate_cases, matches, op_cases
 from xhal.conformance.values import numpy_dtype, random_array, special_values
@@ -199,3 +200,21 @@ def test_filter_matching() -> None:
 def test_large_cases_are_capped(cases: list) -> None:
     assert max(c.elements for c in cases) <= 2 * (1 << 20) + 16
     assert sum(c.elements for c in cases) < 120_000_000
+
+
+@pytest.mark.parametrize("op", ["add", "sigmoid", "matmul", "reduce_sum", "transpose"])
+def test_code_is_dtype_generic_bfloat16(specs: dict, op: str) -> None:
+    """No op uses bfloat16 yet; a spec that adds it must work without code changes."""
+    from xhal.conformance.reference import evaluate
+
+    spec = dict(specs["ops"][op], type_vars={"T": ["bfloat16"]})
+    spec["tolerance"] = {"bfloat16": {"rtol": 1e-2, "atol": 1e-2}}
+    cases = op_cases(spec, max_elements=1 << 16)
+    assert cases and all(c.dtype == "bfloat16" for c in cases)
+    for case in cases:
+        out = evaluate(spec, case.arrays(), case.attrs, case.output_dtypes())
+        assert all(a.dtype.name == "bfloat16" for a in out.values()), case.id
+    if op in ("add", "sigmoid"):
+        special = next(c for c in cases if c.id.endswith("/special")).arrays()
+        x = special["A" if op == "add" else "X"].astype(np.float32)
+        assert np.isnan(x).any() and np.isinf(x).any()

@@ -7,6 +7,7 @@ package is built this runs every generated case on cpu:0.
 from __future__ import annotations
 
 import pytest
+
 import xhal
 from xhal.conformance import run
 

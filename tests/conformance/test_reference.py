@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+
 import xhal
 from xhal.conformance import reference as R
 from xhal.conformance.cases import generate_cases
