@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from .values import is_float, is_int, numpy_dtype
+from ..values import is_float, is_int, numpy_dtype
 
 Array = np.ndarray
 REFERENCES: dict[str, Callable[..., Array | tuple[Array, ...]]] = {}
@@ -259,3 +259,16 @@ def evaluate(
                 f"{out_name}, the spec says {want}"
             )
     return outs
+
+
+def _load_family_modules() -> None:
+    """Op families keep their references in modules of this package, each decorated with
+    @reference; importing the package loads every one of them."""
+    import importlib
+    import pkgutil
+
+    for info in pkgutil.iter_modules(__path__):
+        importlib.import_module(f"{__name__}.{info.name}")
+
+
+_load_family_modules()

@@ -18,7 +18,7 @@ from collections.abc import Callable, Mapping, Sequence
 from functools import lru_cache
 from typing import Any
 
-from .errors import ShapeError
+from ..errors import ShapeError
 
 Shape = tuple[int, ...]
 
@@ -369,3 +369,16 @@ def _value_text(value: Any) -> str:
     if value is None:
         return "none"
     return str(value.tolist() if hasattr(value, "tolist") else list(value))
+
+
+def _load_family_modules() -> None:
+    """Op families keep their rules in modules of this package (``movement.py``, ``nn.py``...),
+    each adding its functions to RULES; importing the package loads every one of them."""
+    import importlib
+    import pkgutil
+
+    for info in pkgutil.iter_modules(__path__):
+        importlib.import_module(f"{__name__}.{info.name}")
+
+
+_load_family_modules()
