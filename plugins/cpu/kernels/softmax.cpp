@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "common.h"
+#include "exp_f32.h"
 #include "kernels.h"
 
 namespace xhal_cpu {
@@ -19,16 +20,29 @@ constexpr const char* kOp = "softmax";
 constexpr int64_t kInnerBlock = 256;
 constexpr int64_t kBlockElems = 64 * 1024;
 
+inline float exp_of(float x) { return exp_f32(x); }  // vectorisable, <= 2 ulp
+inline double exp_of(double x) { return std::exp(x); }
+
+// buf[i] = exp(buf[i] - m) for i < n; returns the sum, accumulated in float64 with eight
+// partial sums (vectorises, and bounds the rounding error).
+template <class F>
+XHAL_CPU_SIMD_CLONES double exp_shift_sum(F* buf, int64_t n, F m) {
+  for (int64_t i = 0; i < n; ++i) buf[i] = exp_of(buf[i] - m);
+  double acc[8] = {};
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8)
+    for (int k = 0; k < 8; ++k) acc[k] += buf[i + k];
+  double sum = ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]));
+  for (; i < n; ++i) sum += buf[i];
+  return sum;
+}
+
 // One contiguous row of length n, in place in `buf` (float or double).
 template <class F>
 void softmax_row(F* buf, int64_t n) {
   F m = buf[0];
-  for (int64_t i = 1; i < n; ++i) m = buf[i] > m ? buf[i] : m;  // NaN is caught by the sum
-  double sum = 0;
-  for (int64_t i = 0; i < n; ++i) {
-    buf[i] = std::exp(buf[i] - m);
-    sum += buf[i];
-  }
+  for (int64_t i = 1; i < n; ++i) m = buf[i] > m ? buf[i] : m;  // a NaN shows up in the sum
+  const double sum = exp_shift_sum(buf, n, m);
   const F inv = static_cast<F>(1.0 / sum);
   for (int64_t i = 0; i < n; ++i) buf[i] *= inv;
 }
@@ -45,7 +59,7 @@ void softmax_columns(F* buf, int64_t L, int64_t stride, int64_t w, F* mx, double
   for (int64_t l = 0; l < L; ++l) {
     F* x = buf + l * stride;
     for (int64_t j = 0; j < w; ++j) {
-      x[j] = std::exp(x[j] - mx[j]);
+      x[j] = exp_of(x[j] - mx[j]);
       sum[j] += x[j];
     }
   }

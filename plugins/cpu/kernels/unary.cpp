@@ -5,6 +5,7 @@
 #include <type_traits>
 
 #include "common.h"
+#include "exp_f32.h"
 #include "kernels.h"
 
 namespace xhal_cpu {
@@ -19,14 +20,19 @@ struct ReluOp {
   }
 };
 
+// float32 uses the vectorisable exp_f32; float64 keeps libm's exp (its tolerance is 1e-12).
+inline float exp_of(float x) { return exp_f32(x); }
+inline double exp_of(double x) { return std::exp(x); }
+
 struct SigmoidOp {
   static constexpr const char* name = "sigmoid";
-  // exp() of a non-positive number only, so nothing overflows for large |x|.
+  // exp() of -|x| only, so nothing overflows for large |x|: 1 / (1 + e^-x) for x >= 0 and
+  // e^x / (1 + e^x) below. Both sides are computed so the loop vectorises; NaN propagates.
   template <class T>
   static T apply(T x) {
-    if (x >= T(0)) return T(1) / (T(1) + std::exp(-x));
-    const T e = std::exp(x);  // NaN lands here too and propagates
-    return e / (T(1) + e);
+    const T e = exp_of(-std::fabs(x));
+    const T pos = T(1) / (T(1) + e), neg = e / (T(1) + e);
+    return x >= T(0) ? pos : neg;
   }
 };
 
@@ -34,7 +40,7 @@ struct ExpOp {
   static constexpr const char* name = "exp";
   template <class T>
   static T apply(T x) {
-    return std::exp(x);
+    return exp_of(x);
   }
 };
 
