@@ -113,10 +113,21 @@ def _bind_inputs(op: str, declared: list[dict], given: tuple) -> list[tuple[dict
 
 
 def _dtype_from_attrs(spec: dict, attrs: dict[str, Any], type_var: str) -> str:
-    """An output type variable no input binds comes from a dtype attribute (Cast's `to`)."""
+    """An output type variable that no input binds comes from an attribute: a dtype attribute
+    (Cast's `to`) or the dtype of a tensor attribute (Constant's `value`); with neither set,
+    it is the first dtype the type variable admits (ConstantOfShape's float32 default)."""
     for a in spec.get("attributes", []):
-        if a["type"] == "dtype" and attrs.get(a["name"]) is not None:
-            return attrs[a["name"]]
+        value = attrs.get(a["name"])
+        if value is None:
+            continue
+        if a["type"] == "dtype":
+            return value
+        if a["type"] == "tensor":
+            arr = value.numpy() if isinstance(value, Tensor) else np.asarray(value)
+            return from_numpy_dtype(arr.dtype)
+    admitted = spec["type_vars"].get(type_var)
+    if admitted:
+        return admitted[0]
     raise InvalidArgumentError(f"{spec['op']}: cannot tell the dtype of type variable {type_var}")
 
 
