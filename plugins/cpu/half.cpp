@@ -20,7 +20,7 @@ void float_to_half_generic(const float* src, Half* dst, int64_t n) {
 // vcvtph2ps / vcvtps2ph convert exactly like the scalar code (round-to-nearest-even, subnormals
 // kept; MXCSR.DAZ/FTZ do not apply to them).
 __attribute__((target("avx,f16c"))) void half_to_float_f16c(const Half* src, float* dst,
-                                                             int64_t n) {
+                                                            int64_t n) {
   int64_t i = 0;
   for (; i + 8 <= n; i += 8) {
     __m128i h = _mm_loadu_si128(reinterpret_cast<const __m128i*>(src + i));
@@ -30,7 +30,7 @@ __attribute__((target("avx,f16c"))) void half_to_float_f16c(const Half* src, flo
 }
 
 __attribute__((target("avx,f16c"))) void float_to_half_f16c(const float* src, Half* dst,
-                                                             int64_t n) {
+                                                            int64_t n) {
   int64_t i = 0;
   for (; i + 8 <= n; i += 8) {
     __m128i h = _mm256_cvtps_ph(_mm256_loadu_ps(src + i), _MM_FROUND_TO_NEAREST_INT);

@@ -21,7 +21,8 @@ const xhal_host_api_t* host();
 void set_host(const xhal_host_api_t* host);
 
 // Formats a message, hands it to host->set_error and returns `status`.
-xhal_status_t fail(xhal_status_t status, const char* fmt, ...) __attribute__((format(printf, 2, 3)));
+xhal_status_t fail(xhal_status_t status, const char* fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 
 // Logs through host->log when the host provides it.
 void log(int32_t level, const char* fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -62,9 +62,9 @@ extern "C" XHAL_EXPORT const xhal_plugin_api_t* xhal_get_plugin_api(const xhal_h
   if (host->abi_major != XHAL_ABI_MAJOR) {
     char msg[160];
     std::snprintf(msg, sizeof msg,
-             "xhal.cpu plugin implements ABI %d.%d but the host speaks ABI %u.%u",
-             XHAL_ABI_MAJOR, XHAL_ABI_MINOR, static_cast<unsigned>(host->abi_major),
-             static_cast<unsigned>(host->abi_minor));
+                  "xhal.cpu plugin implements ABI %d.%d but the host speaks ABI %u.%u",
+                  XHAL_ABI_MAJOR, XHAL_ABI_MINOR, static_cast<unsigned>(host->abi_major),
+                  static_cast<unsigned>(host->abi_minor));
     host->set_error(XHAL_ERROR_ABI_MISMATCH, msg);
     return nullptr;
   }

@@ -43,7 +43,7 @@ namespace {
 constexpr uint32_t kStreamMagic = 0x5354524du;  // "STRM"
 constexpr uint32_t kEventMagic = 0x45564e54u;   // "EVNT"
 constexpr uint32_t kDeadMagic = 0xdeadbeefu;
-constexpr uint64_t kAlignment = 64;             // a cache line; enough for any SIMD load
+constexpr uint64_t kAlignment = 64;  // a cache line; enough for any SIMD load
 constexpr int32_t kDeviceCount = 1;
 
 xhal_status_t check_device(const char* fn, int32_t device) {
@@ -68,11 +68,10 @@ xhal_status_t check_event(const char* fn, const char* role, xhal_event_t event) 
   return XHAL_OK;
 }
 
-#define XHAL_CPU_REQUIRE_OUT(fn, ptr)                                                 \
-  do {                                                                                \
-    if ((ptr) == nullptr)                                                             \
-      return fail(XHAL_ERROR_INVALID_ARGUMENT, "%s: output pointer '%s' is NULL", fn, \
-                  #ptr);                                                              \
+#define XHAL_CPU_REQUIRE_OUT(fn, ptr)                                                        \
+  do {                                                                                       \
+    if ((ptr) == nullptr)                                                                    \
+      return fail(XHAL_ERROR_INVALID_ARGUMENT, "%s: output pointer '%s' is NULL", fn, #ptr); \
   } while (0)
 
 // Value of "key : value" lines in /proc files such as /proc/cpuinfo and /proc/meminfo.
@@ -214,8 +213,7 @@ xhal_status_t mem_alloc(int32_t device, uint64_t size, uint64_t alignment, void*
   XHAL_CPU_REQUIRE_OUT("mem_alloc", ptr);
   *ptr = nullptr;
   if (alignment != 0 && (alignment & (alignment - 1)) != 0)
-    return fail(XHAL_ERROR_INVALID_ARGUMENT,
-                "mem_alloc: alignment %llu is not a power of two",
+    return fail(XHAL_ERROR_INVALID_ARGUMENT, "mem_alloc: alignment %llu is not a power of two",
                 static_cast<unsigned long long>(alignment));
   if (size == 0) return XHAL_OK;
   const uint64_t align = alignment > kAlignment ? alignment : kAlignment;
@@ -358,11 +356,10 @@ xhal_status_t event_elapsed_ms(xhal_event_t start, xhal_event_t end, float* ms) 
                 "event_elapsed_ms: both events need XHAL_EVENT_FLAG_TIMING at creation");
   if (!start->recorded.load(std::memory_order_acquire) ||
       !end->recorded.load(std::memory_order_acquire))
-    return fail(XHAL_ERROR_INVALID_ARGUMENT,
-                "event_elapsed_ms: %s event has not been recorded",
+    return fail(XHAL_ERROR_INVALID_ARGUMENT, "event_elapsed_ms: %s event has not been recorded",
                 start->recorded.load() ? "the end" : "the start");
-  const int64_t dt = end->time_ns.load(std::memory_order_relaxed) -
-                     start->time_ns.load(std::memory_order_relaxed);
+  const int64_t dt =
+      end->time_ns.load(std::memory_order_relaxed) - start->time_ns.load(std::memory_order_relaxed);
   *ms = static_cast<float>(static_cast<double>(dt) / 1e6);
   return XHAL_OK;
 }

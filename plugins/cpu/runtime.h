@@ -17,8 +17,7 @@ xhal_status_t device_memory_usage(int32_t device, uint64_t* free_bytes,
 
 xhal_status_t mem_alloc(int32_t device, uint64_t size, uint64_t alignment, void** ptr) noexcept;
 xhal_status_t mem_free(int32_t device, void* ptr) noexcept;
-xhal_status_t mem_set_async(xhal_stream_t stream, void* dst, int32_t value,
-                            uint64_t size) noexcept;
+xhal_status_t mem_set_async(xhal_stream_t stream, void* dst, int32_t value, uint64_t size) noexcept;
 xhal_status_t memcpy_async(xhal_stream_t stream, void* dst, const void* src, uint64_t size,
                            int32_t kind) noexcept;
 

@@ -46,8 +46,7 @@ inline int64_t numel(const xhal_tensor_t* t) { return dims_of(t).numel(); }
 // Validates a tensor operand: not NULL, rank <= kMaxRank, non-negative dims, element count
 // that fits in memory, dtype `dtype`, host-accessible, aligned data (when not empty), compact
 // row-major strides. On failure reports "<op>: <role> ..." and returns the status.
-xhal_status_t check_tensor(const char* op, const char* role, const xhal_tensor_t* t,
-                           int32_t dtype);
+xhal_status_t check_tensor(const char* op, const char* role, const xhal_tensor_t* t, int32_t dtype);
 
 // Checks a kernel context (may be NULL: the CPU needs nothing from it).
 xhal_status_t check_context(const char* op, const xhal_kernel_context_t* ctx);

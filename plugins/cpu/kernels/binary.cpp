@@ -15,8 +15,10 @@ struct AddOp {
   static constexpr const char* name = "add";
   template <class T>
   static T apply(T a, T b) {
-    if constexpr (std::is_integral_v<T>) return wrap_add(a, b);
-    else return a + b;
+    if constexpr (std::is_integral_v<T>)
+      return wrap_add(a, b);
+    else
+      return a + b;
   }
 };
 
@@ -24,8 +26,10 @@ struct SubOp {
   static constexpr const char* name = "sub";
   template <class T>
   static T apply(T a, T b) {
-    if constexpr (std::is_integral_v<T>) return wrap_sub(a, b);
-    else return a - b;
+    if constexpr (std::is_integral_v<T>)
+      return wrap_sub(a, b);
+    else
+      return a - b;
   }
 };
 
@@ -33,8 +37,10 @@ struct MulOp {
   static constexpr const char* name = "mul";
   template <class T>
   static T apply(T a, T b) {
-    if constexpr (std::is_integral_v<T>) return wrap_mul(a, b);
-    else return a * b;
+    if constexpr (std::is_integral_v<T>)
+      return wrap_mul(a, b);
+    else
+      return a * b;
   }
 };
 
@@ -75,16 +81,19 @@ XHAL_CPU_SIMD_CLONES void run_contiguous(const T* a, int64_t sa, const T* b, int
 
 // float16: convert a block to float32, compute, convert back.
 template <class Op>
-void run_contiguous_half(const Half* a, int64_t sa, const Half* b, int64_t sb, Half* c,
-                         int64_t n) {
+void run_contiguous_half(const Half* a, int64_t sa, const Half* b, int64_t sb, Half* c, int64_t n) {
   constexpr int64_t kBlock = 512;
   float fa[kBlock], fb[kBlock], fc[kBlock];
   for (int64_t off = 0; off < n; off += kBlock) {
     const int64_t m = std::min(kBlock, n - off);
-    if (sa) half_to_float_n(a + off, fa, m);
-    else fa[0] = half_to_float(a[0].bits);
-    if (sb) half_to_float_n(b + off, fb, m);
-    else fb[0] = half_to_float(b[0].bits);
+    if (sa)
+      half_to_float_n(a + off, fa, m);
+    else
+      fa[0] = half_to_float(a[0].bits);
+    if (sb)
+      half_to_float_n(b + off, fb, m);
+    else
+      fb[0] = half_to_float(b[0].bits);
     run_contiguous<Op, float>(fa, sa, fb, sb, fc, m);
     float_to_half_n(fc, c + off, m);
   }
@@ -92,8 +101,10 @@ void run_contiguous_half(const Half* a, int64_t sa, const Half* b, int64_t sb, H
 
 template <class Op, class T>
 void run_run(const T* a, int64_t sa, const T* b, int64_t sb, T* c, int64_t n) {
-  if constexpr (std::is_same_v<T, Half>) run_contiguous_half<Op>(a, sa, b, sb, c, n);
-  else run_contiguous<Op, T>(a, sa, b, sb, c, n);
+  if constexpr (std::is_same_v<T, Half>)
+    run_contiguous_half<Op>(a, sa, b, sb, c, n);
+  else
+    run_contiguous<Op, T>(a, sa, b, sb, c, n);
 }
 
 // The broadcast as a loop nest over the output: dims (outermost first) with the element
@@ -135,8 +146,7 @@ BroadcastLoop make_loop(const Dims& da, const Dims& db, const Dims& dc) {
 
 // Computes output elements [begin, end) of the loop nest.
 template <class Op, class T>
-void run_range(const BroadcastLoop& l, const T* a, const T* b, T* c, int64_t begin,
-               int64_t end) {
+void run_range(const BroadcastLoop& l, const T* a, const T* b, T* c, int64_t begin, int64_t end) {
   const int r = l.rank;
   int64_t idx[kMaxRank];
   int64_t rem = begin, off_a = 0, off_b = 0;
@@ -191,9 +201,8 @@ xhal_status_t binary_kernel(const xhal_kernel_context_t* ctx, const xhal_tensor_
     const T* a = data_as<const T>(A);
     const T* b = data_as<const T>(B);
     T* c = data_as<T>(C);
-    parallel_for(n, kParallelGrain, [&](int64_t begin, int64_t end) {
-      run_range<Op, T>(loop, a, b, c, begin, end);
-    });
+    parallel_for(n, kParallelGrain,
+                 [&](int64_t begin, int64_t end) { run_range<Op, T>(loop, a, b, c, begin, end); });
     return XHAL_OK;
   });
 }
@@ -201,8 +210,7 @@ xhal_status_t binary_kernel(const xhal_kernel_context_t* ctx, const xhal_tensor_
 // The typed entry points the generated signatures expect.
 template <class Op, class T, class Attrs>
 xhal_status_t binary_entry(const xhal_kernel_context_t* ctx, const xhal_tensor_t* A,
-                           const xhal_tensor_t* B, const Attrs* /*attrs: none*/,
-                           xhal_tensor_t* C) {
+                           const xhal_tensor_t* B, const Attrs* /*attrs: none*/, xhal_tensor_t* C) {
   return binary_kernel<Op, T>(ctx, A, B, C);
 }
 

@@ -35,9 +35,12 @@ template <class T>
 T truncate_to(double v) {
   if (std::isnan(v)) return 0;
   int64_t i;
-  if (v <= -9223372036854775808.0) i = std::numeric_limits<int64_t>::min();
-  else if (v >= 9223372036854775808.0) i = std::numeric_limits<int64_t>::max();
-  else i = static_cast<int64_t>(v);
+  if (v <= -9223372036854775808.0)
+    i = std::numeric_limits<int64_t>::min();
+  else if (v >= 9223372036854775808.0)
+    i = std::numeric_limits<int64_t>::max();
+  else
+    i = static_cast<int64_t>(v);
   return static_cast<T>(i);
 }
 
@@ -48,8 +51,8 @@ bool whole(float v) { return std::nearbyint(v) == v && std::fabs(v) <= 214748364
 // arithmetic followed by a cast to T gives too). Otherwise, as the ONNX reference does, the
 // exact product (int64 for int32 inputs, so it cannot wrap) is scaled in float64 and truncated.
 template <class T>
-void run_int(bool ta, bool tb, int64_t M, int64_t N, int64_t K, float alpha, float beta,
-             const T* a, int64_t lda, const T* b, int64_t ldb, const BiasView* c, T* y) {
+void run_int(bool ta, bool tb, int64_t M, int64_t N, int64_t K, float alpha, float beta, const T* a,
+             int64_t lda, const T* b, int64_t ldb, const BiasView* c, T* y) {
   const bool integral = whole(alpha) && whole(beta);
   std::vector<int64_t> wide;  // int32 operands widened, for the float64 path
   if constexpr (std::is_same_v<T, int32_t>) {
@@ -88,8 +91,8 @@ void run_int(bool ta, bool tb, int64_t M, int64_t N, int64_t K, float alpha, flo
 // Float path for float and double: Y <- C (broadcast), then BLAS with beta.
 template <class F>
 void run_float(bool ta, bool tb, int64_t M, int64_t N, int64_t K, float alpha, float beta,
-               const F* a, int64_t lda, const F* b, int64_t ldb, const BiasView* c,
-               const F* c_data, F* y) {
+               const F* a, int64_t lda, const F* b, int64_t ldb, const BiasView* c, const F* c_data,
+               F* y) {
   F blas_beta = F(0);
   if (c != nullptr && beta != 0.f) {
     for (int64_t i = 0; i < M; ++i)
@@ -115,8 +118,10 @@ xhal_status_t gemm_kernel(const xhal_kernel_context_t* ctx, const xhal_tensor_t*
     XHAL_CPU_TRY(check_tensor(kOp, "output Y", Y, dt));
     const xhal_gemm_v1_attrs_t at = read_attrs(given, xhal_gemm_v1_attrs_init);
     if ((at.trans_a != 0 && at.trans_a != 1) || (at.trans_b != 0 && at.trans_b != 1))
-      return fail(XHAL_ERROR_INVALID_ARGUMENT, "gemm: trans_a (%lld) and trans_b (%lld) must be 0 "
-                  "or 1", static_cast<long long>(at.trans_a), static_cast<long long>(at.trans_b));
+      return fail(XHAL_ERROR_INVALID_ARGUMENT,
+                  "gemm: trans_a (%lld) and trans_b (%lld) must be 0 "
+                  "or 1",
+                  static_cast<long long>(at.trans_a), static_cast<long long>(at.trans_b));
     const bool ta = at.trans_a == 1, tb = at.trans_b == 1;
     const Dims da = dims_of(A), db = dims_of(B), dy = dims_of(Y);
     if (da.rank != 2 || db.rank != 2)
@@ -127,8 +132,8 @@ xhal_status_t gemm_kernel(const xhal_kernel_context_t* ctx, const xhal_tensor_t*
     if (K != kb)
       return fail(XHAL_ERROR_INVALID_ARGUMENT,
                   "gemm: op(A) is [%lld, %lld] and op(B) is [%lld, %lld]; inner dims differ",
-                  static_cast<long long>(M), static_cast<long long>(K),
-                  static_cast<long long>(kb), static_cast<long long>(N));
+                  static_cast<long long>(M), static_cast<long long>(K), static_cast<long long>(kb),
+                  static_cast<long long>(N));
     Dims expect;
     expect.push_back(M);
     expect.push_back(N);
@@ -170,8 +175,8 @@ xhal_status_t gemm_kernel(const xhal_kernel_context_t* ctx, const xhal_tensor_t*
                        fc.data(), fy.data());
       float_to_half_n(fy.data(), data_as<Half>(Y), M * N);
     } else if constexpr (std::is_integral_v<T>) {
-      run_int<T>(ta, tb, M, N, K, at.alpha, at.beta, data_as<const T>(A), lda,
-                 data_as<const T>(B), ldb, c, data_as<T>(Y));
+      run_int<T>(ta, tb, M, N, K, at.alpha, at.beta, data_as<const T>(A), lda, data_as<const T>(B),
+                 ldb, c, data_as<T>(Y));
     } else {
       run_float<T>(ta, tb, M, N, K, at.alpha, at.beta, data_as<const T>(A), lda,
                    data_as<const T>(B), ldb, c, C != nullptr ? data_as<const T>(C) : nullptr,
@@ -184,16 +189,16 @@ xhal_status_t gemm_kernel(const xhal_kernel_context_t* ctx, const xhal_tensor_t*
 }  // namespace
 
 xhal_status_t register_gemm_kernels(const xhal_host_api_t* h, xhal_registry_t r) {
-  XHAL_CPU_TRY(xhal_register_gemm_v1(h, r, gemm_kernel<float>, XHAL_DTYPE_FLOAT32, 0,
-                                     "xhal.cpu.gemm"));
-  XHAL_CPU_TRY(xhal_register_gemm_v1(h, r, gemm_kernel<double>, XHAL_DTYPE_FLOAT64, 0,
-                                     "xhal.cpu.gemm"));
-  XHAL_CPU_TRY(xhal_register_gemm_v1(h, r, gemm_kernel<Half>, XHAL_DTYPE_FLOAT16, 0,
-                                     "xhal.cpu.gemm"));
-  XHAL_CPU_TRY(xhal_register_gemm_v1(h, r, gemm_kernel<int32_t>, XHAL_DTYPE_INT32, 0,
-                                     "xhal.cpu.gemm"));
-  XHAL_CPU_TRY(xhal_register_gemm_v1(h, r, gemm_kernel<int64_t>, XHAL_DTYPE_INT64, 0,
-                                     "xhal.cpu.gemm"));
+  XHAL_CPU_TRY(
+      xhal_register_gemm_v1(h, r, gemm_kernel<float>, XHAL_DTYPE_FLOAT32, 0, "xhal.cpu.gemm"));
+  XHAL_CPU_TRY(
+      xhal_register_gemm_v1(h, r, gemm_kernel<double>, XHAL_DTYPE_FLOAT64, 0, "xhal.cpu.gemm"));
+  XHAL_CPU_TRY(
+      xhal_register_gemm_v1(h, r, gemm_kernel<Half>, XHAL_DTYPE_FLOAT16, 0, "xhal.cpu.gemm"));
+  XHAL_CPU_TRY(
+      xhal_register_gemm_v1(h, r, gemm_kernel<int32_t>, XHAL_DTYPE_INT32, 0, "xhal.cpu.gemm"));
+  XHAL_CPU_TRY(
+      xhal_register_gemm_v1(h, r, gemm_kernel<int64_t>, XHAL_DTYPE_INT64, 0, "xhal.cpu.gemm"));
   return XHAL_OK;
 }
 

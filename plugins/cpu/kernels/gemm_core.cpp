@@ -58,7 +58,8 @@ template <class T>
 void scale_rows(int64_t M, int64_t N, T beta, T* C, int64_t ldc) {
   for (int64_t i = 0; i < M; ++i) {
     T* c = C + i * ldc;
-    if (beta == T(0)) std::fill(c, c + N, T(0));
+    if (beta == T(0))
+      std::fill(c, c + N, T(0));
     else if (beta != T(1))
       for (int64_t j = 0; j < N; ++j) c[j] *= beta;
   }
@@ -71,8 +72,8 @@ bool fits_blas_int(std::initializer_list<int64_t> values) {
 }
 
 template <class T, class Blas>
-void gemm_float(bool ta, bool tb, int64_t M, int64_t N, int64_t K, T alpha, const T* A,
-                int64_t lda, const T* B, int64_t ldb, T beta, T* C, int64_t ldc, Blas blas) {
+void gemm_float(bool ta, bool tb, int64_t M, int64_t N, int64_t K, T alpha, const T* A, int64_t lda,
+                const T* B, int64_t ldb, T beta, T* C, int64_t ldc, Blas blas) {
   if (M == 0 || N == 0) return;
   if (K == 0 || alpha == T(0)) {  // the product term vanishes (BLAS also skips it)
     scale_rows(M, N, beta, C, ldc);

@@ -17,18 +17,22 @@ constexpr const char* kOp = "matmul";
 // One [M, K] x [K, N] product.
 template <class T>
 void product(int64_t M, int64_t N, int64_t K, const T* a, const T* b, T* y) {
-  if constexpr (std::is_same_v<T, float>) gemm_f32(false, false, M, N, K, 1.f, a, K, b, N, 0.f, y, N);
-  else if constexpr (std::is_same_v<T, double>) gemm_f64(false, false, M, N, K, 1., a, K, b, N, 0., y, N);
-  else if constexpr (std::is_same_v<T, int32_t>) matmul_i32(false, false, M, N, K, a, K, b, N, y, N);
-  else matmul_i64(false, false, M, N, K, a, K, b, N, y, N);
+  if constexpr (std::is_same_v<T, float>)
+    gemm_f32(false, false, M, N, K, 1.f, a, K, b, N, 0.f, y, N);
+  else if constexpr (std::is_same_v<T, double>)
+    gemm_f64(false, false, M, N, K, 1., a, K, b, N, 0., y, N);
+  else if constexpr (std::is_same_v<T, int32_t>)
+    matmul_i32(false, false, M, N, K, a, K, b, N, y, N);
+  else
+    matmul_i64(false, false, M, N, K, a, K, b, N, y, N);
 }
 
 struct Plan {
   int64_t M, N, K;
-  Dims batch;                    // broadcast batch shape of the output
-  int64_t sa[kMaxRank];          // per batch dim: element stride into A (0: broadcast)
-  int64_t sb[kMaxRank];          // same for B
-  bool fold_batch_into_rows;     // B has no batch and A's batches are contiguous rows
+  Dims batch;                 // broadcast batch shape of the output
+  int64_t sa[kMaxRank];       // per batch dim: element stride into A (0: broadcast)
+  int64_t sb[kMaxRank];       // same for B
+  bool fold_batch_into_rows;  // B has no batch and A's batches are contiguous rows
 };
 
 // Runs every batch of the plan; T is float, double, int32_t or int64_t.
@@ -121,8 +125,8 @@ xhal_status_t register_matmul_kernels(const xhal_host_api_t* h, xhal_registry_t 
                                        "xhal.cpu.matmul"));
   XHAL_CPU_TRY(xhal_register_matmul_v1(h, r, matmul_kernel<double>, XHAL_DTYPE_FLOAT64, 0,
                                        "xhal.cpu.matmul"));
-  XHAL_CPU_TRY(xhal_register_matmul_v1(h, r, matmul_kernel<Half>, XHAL_DTYPE_FLOAT16, 0,
-                                       "xhal.cpu.matmul"));
+  XHAL_CPU_TRY(
+      xhal_register_matmul_v1(h, r, matmul_kernel<Half>, XHAL_DTYPE_FLOAT16, 0, "xhal.cpu.matmul"));
   XHAL_CPU_TRY(xhal_register_matmul_v1(h, r, matmul_kernel<int32_t>, XHAL_DTYPE_INT32, 0,
                                        "xhal.cpu.matmul"));
   XHAL_CPU_TRY(xhal_register_matmul_v1(h, r, matmul_kernel<int64_t>, XHAL_DTYPE_INT64, 0,

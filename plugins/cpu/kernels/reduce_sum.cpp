@@ -36,14 +36,18 @@ struct AccumType<Half> {
 
 template <class Acc, class In>
 Acc to_acc(In v) {
-  if constexpr (std::is_same_v<In, Half>) return half_to_float(v.bits);
-  else return static_cast<Acc>(v);
+  if constexpr (std::is_same_v<In, Half>)
+    return half_to_float(v.bits);
+  else
+    return static_cast<Acc>(v);
 }
 
 template <class T, class Acc>
 T from_acc(Acc v) {
-  if constexpr (std::is_same_v<T, Half>) return Half{float_to_half(v)};
-  else return static_cast<T>(v);  // unsigned -> signed keeps the two's complement bits
+  if constexpr (std::is_same_v<T, Half>)
+    return Half{float_to_half(v)};
+  else
+    return static_cast<T>(v);  // unsigned -> signed keeps the two's complement bits
 }
 
 template <class Acc, class In>
@@ -59,8 +63,7 @@ XHAL_CPU_SIMD_CLONES Acc sum_row(const In* x, int64_t n) {
 
 // out[j] = sum over r < R of x[r * stride + j], for j < w.
 template <class Acc, class In>
-XHAL_CPU_SIMD_CLONES void sum_columns(const In* x, int64_t R, int64_t stride, int64_t w,
-                                      Acc* out) {
+XHAL_CPU_SIMD_CLONES void sum_columns(const In* x, int64_t R, int64_t stride, int64_t w, Acc* out) {
   std::fill(out, out + w, Acc(0));
   for (int64_t r = 0; r < R; ++r) {
     const In* row = x + r * stride;
@@ -115,8 +118,7 @@ struct Group {
 
 template <class T>
 xhal_status_t reduce_sum_kernel(const xhal_kernel_context_t* ctx, const xhal_tensor_t* data,
-                                const xhal_tensor_t* axes,
-                                const xhal_reduce_sum_v1_attrs_t* given,
+                                const xhal_tensor_t* axes, const xhal_reduce_sum_v1_attrs_t* given,
                                 xhal_tensor_t* reduced) {
   return guarded(kOp, [&] {
     using Acc = typename AccumType<T>::type;
@@ -144,8 +146,10 @@ xhal_status_t reduce_sum_kernel(const xhal_kernel_context_t* ctx, const xhal_ten
       for (int64_t i = 0; i < num_axes; ++i) {
         const int a = normalize_axis(list[i], dx.rank);
         if (a < 0)
-          return fail(XHAL_ERROR_INVALID_ARGUMENT, "reduce_sum: axis %lld is out of range for "
-                      "data %s", static_cast<long long>(list[i]), to_string(dx).c_str());
+          return fail(XHAL_ERROR_INVALID_ARGUMENT,
+                      "reduce_sum: axis %lld is out of range for "
+                      "data %s",
+                      static_cast<long long>(list[i]), to_string(dx).c_str());
         if (red[a])
           return fail(XHAL_ERROR_INVALID_ARGUMENT, "reduce_sum: axis %lld is listed twice",
                       static_cast<long long>(list[i]));
@@ -157,8 +161,10 @@ xhal_status_t reduce_sum_kernel(const xhal_kernel_context_t* ctx, const xhal_ten
       for (int i = 0; i < dx.rank; ++i) red[i] = true;
     Dims expect;
     for (int i = 0; i < dx.rank; ++i) {
-      if (!red[i]) expect.push_back(dx[i]);
-      else if (at.keepdims) expect.push_back(1);
+      if (!red[i])
+        expect.push_back(dx[i]);
+      else if (at.keepdims)
+        expect.push_back(1);
     }
     if (expect != dy)
       return fail(XHAL_ERROR_INVALID_ARGUMENT,
@@ -176,8 +182,10 @@ xhal_status_t reduce_sum_kernel(const xhal_kernel_context_t* ctx, const xhal_ten
     std::vector<Group> groups;
     for (int i = 0; i < dx.rank; ++i) {
       if (dx[i] == 1) continue;
-      if (!groups.empty() && groups.back().reduced == red[i]) groups.back().size *= dx[i];
-      else groups.push_back({dx[i], red[i]});
+      if (!groups.empty() && groups.back().reduced == red[i])
+        groups.back().size *= dx[i];
+      else
+        groups.push_back({dx[i], red[i]});
     }
     const T* x = data_as<const T>(data);
     if (std::none_of(groups.begin(), groups.end(), [](const Group& g) { return g.reduced; })) {
@@ -195,8 +203,10 @@ xhal_status_t reduce_sum_kernel(const xhal_kernel_context_t* ctx, const xhal_ten
       for (int i = 0; i < g; ++i) O *= groups[i].size;
       for (size_t i = g + 1; i < groups.size(); ++i) I *= groups[i].size;
       next.resize(static_cast<size_t>(O * I));
-      if (first) reduce_middle<Acc>(x, O, groups[g].size, I, next.data());
-      else reduce_middle<Acc>(cur.data(), O, groups[g].size, I, next.data());
+      if (first)
+        reduce_middle<Acc>(x, O, groups[g].size, I, next.data());
+      else
+        reduce_middle<Acc>(cur.data(), O, groups[g].size, I, next.data());
       first = false;
       cur.swap(next);
       groups.erase(groups.begin() + g);
@@ -215,8 +225,8 @@ xhal_status_t reduce_sum_kernel(const xhal_kernel_context_t* ctx, const xhal_ten
 xhal_status_t register_reduce_sum_kernels(const xhal_host_api_t* h, xhal_registry_t r) {
   XHAL_CPU_TRY(xhal_register_reduce_sum_v1(h, r, reduce_sum_kernel<float>, XHAL_DTYPE_FLOAT32, 0,
                                            "xhal.cpu.reduce_sum"));
-  XHAL_CPU_TRY(xhal_register_reduce_sum_v1(h, r, reduce_sum_kernel<double>, XHAL_DTYPE_FLOAT64,
-                                           0, "xhal.cpu.reduce_sum"));
+  XHAL_CPU_TRY(xhal_register_reduce_sum_v1(h, r, reduce_sum_kernel<double>, XHAL_DTYPE_FLOAT64, 0,
+                                           "xhal.cpu.reduce_sum"));
   XHAL_CPU_TRY(xhal_register_reduce_sum_v1(h, r, reduce_sum_kernel<Half>, XHAL_DTYPE_FLOAT16, 0,
                                            "xhal.cpu.reduce_sum"));
   XHAL_CPU_TRY(xhal_register_reduce_sum_v1(h, r, reduce_sum_kernel<int32_t>, XHAL_DTYPE_INT32, 0,

@@ -24,7 +24,8 @@ xhal_status_t resolve_shape(const Dims& in, const int64_t* spec, int64_t n, bool
   for (int i = 0; i < out->rank; ++i) {
     int64_t d = spec[i];
     if (d == -1) {
-      if (infer >= 0) return fail(XHAL_ERROR_INVALID_ARGUMENT, "reshape: more than one -1 in shape");
+      if (infer >= 0)
+        return fail(XHAL_ERROR_INVALID_ARGUMENT, "reshape: more than one -1 in shape");
       infer = i;
       continue;
     }
@@ -33,8 +34,10 @@ xhal_status_t resolve_shape(const Dims& in, const int64_t* spec, int64_t n, bool
                   static_cast<long long>(d));
     if (d == 0 && !allowzero) {
       if (i >= in.rank)
-        return fail(XHAL_ERROR_INVALID_ARGUMENT, "reshape: shape[%d] = 0 copies a dimension the "
-                    "input %s does not have", i, to_string(in).c_str());
+        return fail(XHAL_ERROR_INVALID_ARGUMENT,
+                    "reshape: shape[%d] = 0 copies a dimension the "
+                    "input %s does not have",
+                    i, to_string(in).c_str());
       d = in[i];
     }
     if (d == 0) has_zero = true;
@@ -46,16 +49,21 @@ xhal_status_t resolve_shape(const Dims& in, const int64_t* spec, int64_t n, bool
   const int64_t total = in.numel();
   if (infer >= 0) {
     if (allowzero && has_zero)
-      return fail(XHAL_ERROR_INVALID_ARGUMENT, "reshape: -1 cannot be combined with a literal 0 "
+      return fail(XHAL_ERROR_INVALID_ARGUMENT,
+                  "reshape: -1 cannot be combined with a literal 0 "
                   "when allowzero = 1");
     if (known == 0 || total % known != 0)
-      return fail(XHAL_ERROR_INVALID_ARGUMENT, "reshape: cannot infer -1 reshaping %s (%lld "
-                  "elements)", to_string(in).c_str(), static_cast<long long>(total));
+      return fail(XHAL_ERROR_INVALID_ARGUMENT,
+                  "reshape: cannot infer -1 reshaping %s (%lld "
+                  "elements)",
+                  to_string(in).c_str(), static_cast<long long>(total));
     out->d[infer] = total / known;
   } else if (known != total) {
-    return fail(XHAL_ERROR_INVALID_ARGUMENT, "reshape: %s has %lld elements; the new shape %s has "
-                "%lld", to_string(in).c_str(), static_cast<long long>(total),
-                to_string(*out).c_str(), static_cast<long long>(known));
+    return fail(XHAL_ERROR_INVALID_ARGUMENT,
+                "reshape: %s has %lld elements; the new shape %s has "
+                "%lld",
+                to_string(in).c_str(), static_cast<long long>(total), to_string(*out).c_str(),
+                static_cast<long long>(known));
   }
   return XHAL_OK;
 }
@@ -78,16 +86,17 @@ xhal_status_t reshape_kernel(const xhal_kernel_context_t* ctx, const xhal_tensor
                   to_string(dims_of(shape)).c_str());
     const Dims dx = dims_of(data), dy = dims_of(out);
     Dims expect;
-    XHAL_CPU_TRY(resolve_shape(dx, data_as<const int64_t>(shape), numel(shape), at.allowzero == 1,
-                               &expect));
+    XHAL_CPU_TRY(
+        resolve_shape(dx, data_as<const int64_t>(shape), numel(shape), at.allowzero == 1, &expect));
     if (expect != dy)
-      return fail(XHAL_ERROR_INVALID_ARGUMENT, "reshape: output has shape %s; reshaping %s gives %s",
-                  to_string(dy).c_str(), to_string(dx).c_str(), to_string(expect).c_str());
+      return fail(XHAL_ERROR_INVALID_ARGUMENT,
+                  "reshape: output has shape %s; reshaping %s gives %s", to_string(dy).c_str(),
+                  to_string(dx).c_str(), to_string(expect).c_str());
     const size_t bytes = static_cast<size_t>(dx.numel()) * xhal_dtype_size(DT);
     if (bytes == 0) return XHAL_OK;
     const char* src = data_as<const char>(data);
     char* dst = data_as<char>(out);
-    if (src == dst) return XHAL_OK;  // reshaped in place
+    if (src == dst) return XHAL_OK;                // reshaped in place
     if (src < dst + bytes && dst < src + bytes) {  // overlapping buffers: one ordered move
       std::memmove(dst, src, bytes);
       return XHAL_OK;

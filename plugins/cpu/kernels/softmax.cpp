@@ -73,14 +73,18 @@ void softmax_columns(F* buf, int64_t L, int64_t stride, int64_t w, F* mx, double
 // Loads `n` elements of T as compute type F (a copy, or a float16 widening).
 template <class T, class F>
 void load(const T* src, F* dst, int64_t n) {
-  if constexpr (std::is_same_v<T, Half>) half_to_float_n(src, dst, n);
-  else std::copy(src, src + n, dst);
+  if constexpr (std::is_same_v<T, Half>)
+    half_to_float_n(src, dst, n);
+  else
+    std::copy(src, src + n, dst);
 }
 
 template <class T, class F>
 void store(const F* src, T* dst, int64_t n) {
-  if constexpr (std::is_same_v<T, Half>) float_to_half_n(src, dst, n);
-  else std::copy(src, src + n, dst);
+  if constexpr (std::is_same_v<T, Half>)
+    float_to_half_n(src, dst, n);
+  else
+    std::copy(src, src + n, dst);
 }
 
 template <class T>
@@ -128,8 +132,8 @@ xhal_status_t softmax_kernel(const xhal_kernel_context_t* ctx, const xhal_tensor
     }
     // The axis has stride `inner`: work on [L, width] column blocks so every loop is
     // contiguous.
-    const int64_t width = std::min(inner, std::max<int64_t>(1, std::min(kInnerBlock,
-                                                                         kBlockElems / L)));
+    const int64_t width =
+        std::min(inner, std::max<int64_t>(1, std::min(kInnerBlock, kBlockElems / L)));
     const int64_t blocks = (inner + width - 1) / width;
     const int64_t grain = std::max<int64_t>(1, kParallelGrain / 8 / (L * width));
     parallel_for(outer * blocks, grain, [&](int64_t u0, int64_t u1) {

@@ -130,9 +130,10 @@ xhal_status_t transpose_kernel(const xhal_kernel_context_t* ctx, const xhal_tens
       for (int i = 0; i < dx.rank; ++i) perm[i] = dx.rank - 1 - i;
     } else {
       if (at.perm_count != dx.rank || at.perm == nullptr)
-        return fail(XHAL_ERROR_INVALID_ARGUMENT, "transpose: perm has %lld entries; data %s has "
-                    "rank %d", static_cast<long long>(at.perm_count), to_string(dx).c_str(),
-                    dx.rank);
+        return fail(XHAL_ERROR_INVALID_ARGUMENT,
+                    "transpose: perm has %lld entries; data %s has "
+                    "rank %d",
+                    static_cast<long long>(at.perm_count), to_string(dx).c_str(), dx.rank);
       bool seen[kMaxRank] = {};
       for (int i = 0; i < dx.rank; ++i) {
         const int64_t a = at.perm[i];
@@ -160,10 +161,18 @@ xhal_status_t transpose_kernel(const xhal_kernel_context_t* ctx, const xhal_tens
       return XHAL_OK;
     }
     switch (elem) {
-      case 1: run(p, reinterpret_cast<const uint8_t*>(src), reinterpret_cast<uint8_t*>(dst)); break;
-      case 2: run(p, reinterpret_cast<const uint16_t*>(src), reinterpret_cast<uint16_t*>(dst)); break;
-      case 4: run(p, reinterpret_cast<const uint32_t*>(src), reinterpret_cast<uint32_t*>(dst)); break;
-      default: run(p, reinterpret_cast<const uint64_t*>(src), reinterpret_cast<uint64_t*>(dst)); break;
+      case 1:
+        run(p, reinterpret_cast<const uint8_t*>(src), reinterpret_cast<uint8_t*>(dst));
+        break;
+      case 2:
+        run(p, reinterpret_cast<const uint16_t*>(src), reinterpret_cast<uint16_t*>(dst));
+        break;
+      case 4:
+        run(p, reinterpret_cast<const uint32_t*>(src), reinterpret_cast<uint32_t*>(dst));
+        break;
+      default:
+        run(p, reinterpret_cast<const uint64_t*>(src), reinterpret_cast<uint64_t*>(dst));
+        break;
     }
     return XHAL_OK;
   });

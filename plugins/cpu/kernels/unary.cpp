@@ -95,8 +95,9 @@ xhal_status_t unary_entry(const xhal_kernel_context_t* ctx, const xhal_tensor_t*
     T* y = data_as<T>(Y);
     // exp and sigmoid cost tens of cycles per element: split them up sooner than relu.
     const int64_t grain = std::is_same_v<Op, ReluOp> ? kParallelGrain : kParallelGrain / 4;
-    parallel_for(dx.numel(), grain,
-                 [&](int64_t begin, int64_t end) { run<Op, T>(x + begin, y + begin, end - begin); });
+    parallel_for(dx.numel(), grain, [&](int64_t begin, int64_t end) {
+      run<Op, T>(x + begin, y + begin, end - begin);
+    });
     return XHAL_OK;
   });
 }
@@ -113,8 +114,8 @@ xhal_status_t register_float(const xhal_host_api_t* h, xhal_registry_t r) {
 
 template <class T>
 xhal_status_t register_relu(const xhal_host_api_t* h, xhal_registry_t r) {
-  return xhal_register_relu_v1(h, r, unary_entry<ReluOp, T, xhal_relu_v1_attrs_t>, DType<T>::id,
-                               0, "xhal.cpu.relu");
+  return xhal_register_relu_v1(h, r, unary_entry<ReluOp, T, xhal_relu_v1_attrs_t>, DType<T>::id, 0,
+                               "xhal.cpu.relu");
 }
 
 }  // namespace
