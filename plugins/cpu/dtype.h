@@ -37,6 +37,26 @@ struct DType<int64_t> {
   static constexpr int32_t id = XHAL_DTYPE_INT64;
   static constexpr const char* name = "int64";
 };
+template <>
+struct DType<BFloat16> {
+  static constexpr int32_t id = XHAL_DTYPE_BFLOAT16;
+  static constexpr const char* name = "bfloat16";
+};
+template <>
+struct DType<int8_t> {
+  static constexpr int32_t id = XHAL_DTYPE_INT8;
+  static constexpr const char* name = "int8";
+};
+template <>
+struct DType<uint8_t> {
+  static constexpr int32_t id = XHAL_DTYPE_UINT8;
+  static constexpr const char* name = "uint8";
+};
+template <>
+struct DType<bool> {
+  static constexpr int32_t id = XHAL_DTYPE_BOOL;
+  static constexpr const char* name = "bool";
+};
 
 // The type arithmetic is done in: float16 computes in float32, everything else natively.
 template <class T>
@@ -45,6 +65,10 @@ struct ComputeType {
 };
 template <>
 struct ComputeType<Half> {
+  using type = float;
+};
+template <>
+struct ComputeType<BFloat16> {
   using type = float;
 };
 template <class T>

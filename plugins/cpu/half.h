@@ -64,4 +64,21 @@ inline uint16_t float_to_half(float f) {
 void half_to_float_n(const Half* src, float* dst, int64_t n);
 void float_to_half_n(const float* src, Half* dst, int64_t n);
 
+// Storage type of bfloat16 tensors: the upper half of a float32. Widening is exact; narrowing
+// rounds to nearest-even, keeps infinities, and turns NaN into a quiet NaN of the same sign.
+struct BFloat16 {
+  uint16_t bits;
+};
+static_assert(sizeof(BFloat16) == 2, "BFloat16 must be two bytes");
+
+inline float bfloat16_to_float(uint16_t b) { return bits_to_float(static_cast<uint32_t>(b) << 16); }
+
+// Branch-free (a select) so loops over it vectorise.
+inline uint16_t float_to_bfloat16(float f) {
+  const uint32_t u = float_to_bits(f);
+  const uint32_t rounded = (u + 0x7FFFu + ((u >> 16) & 1u)) >> 16;
+  const uint32_t quiet_nan = (u >> 16) | 0x40u;
+  return static_cast<uint16_t>((u & 0x7FFFFFFFu) > 0x7F800000u ? quiet_nan : rounded);
+}
+
 }  // namespace xhal_cpu

@@ -166,14 +166,19 @@ xhal_status_t device_get_properties(int32_t device, xhal_device_properties_t* pr
                   props->struct_size);
     xhal_device_properties_t p;
     std::memset(&p, 0, sizeof p);
-    const unsigned hw = std::thread::hardware_concurrency();
-    std::string model = proc_field("/proc/cpuinfo", "model name");
-    if (model.empty()) model = "CPU";
-    std::string name = model + " (" + std::to_string(hw == 0 ? 1 : hw) + " cores)";
-    std::string vendor = proc_field("/proc/cpuinfo", "vendor_id");
-    if (vendor == "GenuineIntel") vendor = "Intel";
-    if (vendor == "AuthenticAMD") vendor = "AMD";
-    if (vendor.empty()) vendor = "unknown";
+    // /proc/cpuinfo does not change while we run: read it once.
+    static const std::string name = [] {
+      const unsigned hw = std::thread::hardware_concurrency();
+      std::string model = proc_field("/proc/cpuinfo", "model name");
+      if (model.empty()) model = "CPU";
+      return model + " (" + std::to_string(hw == 0 ? 1 : hw) + " cores)";
+    }();
+    static const std::string vendor = [] {
+      std::string v = proc_field("/proc/cpuinfo", "vendor_id");
+      if (v == "GenuineIntel") return std::string("Intel");
+      if (v == "AuthenticAMD") return std::string("AMD");
+      return v.empty() ? std::string("unknown") : v;
+    }();
     copy_string(p.name, sizeof p.name, name);
     copy_string(p.vendor, sizeof p.vendor, vendor);
     p.kind = XHAL_DEVICE_KIND_CPU;

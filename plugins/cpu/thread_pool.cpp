@@ -5,6 +5,7 @@
 #include <condition_variable>
 #include <memory>
 #include <mutex>
+#include <system_error>
 #include <thread>
 #include <vector>
 
@@ -18,18 +19,16 @@ thread_local bool t_inside_parallel_region = false;
 class ThreadPool {
  public:
   explicit ThreadPool(int workers) {
-    threads_.reserve(static_cast<size_t>(workers));
-    for (int i = 0; i < workers; ++i) threads_.emplace_back([this] { worker_loop(); });
+    try {
+      threads_.reserve(static_cast<size_t>(workers));
+      for (int i = 0; i < workers; ++i) threads_.emplace_back([this] { worker_loop(); });
+    } catch (...) {
+      stop_and_join();  // a joinable std::thread must never be destroyed
+      throw;
+    }
   }
 
-  ~ThreadPool() {
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      stop_ = true;
-    }
-    work_cv_.notify_all();
-    for (auto& t : threads_) t.join();
-  }
+  ~ThreadPool() { stop_and_join(); }
 
   int workers() const { return static_cast<int>(threads_.size()); }
 
@@ -57,6 +56,15 @@ class ThreadPool {
   std::mutex& run_mutex() { return run_mu_; }
 
  private:
+  void stop_and_join() {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      stop_ = true;
+    }
+    work_cv_.notify_all();
+    for (auto& t : threads_) t.join();
+  }
+
   void worker_loop() {
     t_inside_parallel_region = true;
     uint64_t seen = 0;
@@ -123,7 +131,13 @@ void parallel_run(int64_t n, int64_t max_chunks, RangeFn fn, void* ctx) {
     fn(ctx, 0, n);
     return;
   }
-  std::shared_ptr<ThreadPool> pool = get_pool();
+  std::shared_ptr<ThreadPool> pool;
+  try {
+    pool = get_pool();
+  } catch (const std::system_error&) {  // no threads to be had: the work still gets done
+    fn(ctx, 0, n);
+    return;
+  }
   std::unique_lock<std::mutex> lock(pool->run_mutex(), std::try_to_lock);
   if (!lock.owns_lock()) {  // another host thread is using the pool: do our share alone
     fn(ctx, 0, n);

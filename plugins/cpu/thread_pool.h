@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <exception>
+#include <type_traits>
 
 namespace xhal_cpu {
 
@@ -29,8 +30,9 @@ void parallel_for(int64_t n, int64_t grain, F&& f) {
     f(int64_t{0}, n);
     return;
   }
-  auto call = [](void* ctx, int64_t b, int64_t e) { (*static_cast<F*>(ctx))(b, e); };
-  detail::parallel_run(n, n / grain, call, &f);
+  using Fn = std::remove_reference_t<F>;
+  auto call = [](void* ctx, int64_t b, int64_t e) { (*static_cast<Fn*>(ctx))(b, e); };
+  detail::parallel_run(n, n / grain, call, const_cast<void*>(static_cast<const void*>(&f)));
 }
 
 // Joins the worker threads (plugin finalize). A later parallel_for starts them again.
