@@ -23,9 +23,8 @@ int read_thread_count() {
   long n = std::strtol(env, &end, 10);
   if (errno != 0 || end == env || *end != '\0' || n < 1) {
     log(XHAL_LOG_WARNING,
-        "xhal.cpu: ignoring XHAL_CPU_THREADS='%s' (not a positive integer); "
-        "using %d threads",
-        env, fallback);
+        "xhal.cpu: ignoring XHAL_CPU_THREADS='%s' (not a positive integer); using %d threads", env,
+        fallback);
     return fallback;
   }
   return static_cast<int>(n > kMaxThreads ? kMaxThreads : n);

@@ -90,15 +90,12 @@ xhal_status_t check_tensor(const char* op, const char* role, const xhal_tensor_t
   const int32_t got = xhal_dtype_from_dl(t->dtype);
   if (got != dtype)
     return fail(XHAL_ERROR_INVALID_ARGUMENT,
-                "%s: %s has dtype %s (code %u, %u bits, %u lanes); "
-                "this kernel takes %s",
-                op, role, dtype_name(got), t->dtype.code, t->dtype.bits, t->dtype.lanes,
-                dtype_name(dtype));
+                "%s: %s has dtype %s (code %u, %u bits, %u lanes); this kernel takes %s", op, role,
+                dtype_name(got), t->dtype.code, t->dtype.bits, t->dtype.lanes, dtype_name(dtype));
   if (t->device.device_type != XHAL_DL_CPU && t->device.device_type != XHAL_DL_CUDA_HOST)
     return fail(XHAL_ERROR_INVALID_ARGUMENT,
-                "%s: %s lives on DLPack device type %d, which the "
-                "CPU cannot address",
-                op, role, static_cast<int>(t->device.device_type));
+                "%s: %s lives on DLPack device type %d, which the CPU cannot address", op, role,
+                static_cast<int>(t->device.device_type));
   if (n == 0) return XHAL_OK;
   if (t->data == nullptr) return bad("has NULL data");
   const uintptr_t addr = reinterpret_cast<uintptr_t>(t->data) + t->byte_offset;
@@ -110,8 +107,8 @@ xhal_status_t check_tensor(const char* op, const char* role, const xhal_tensor_t
     for (int i = t->ndim - 1; i >= 0; --i) {
       if (t->shape[i] != 1 && t->strides[i] != expect)
         return fail(XHAL_ERROR_INVALID_ARGUMENT,
-                    "%s: %s is not compact row-major (stride %lld "
-                    "at axis %d, expected %lld); this kernel takes compact tensors",
+                    "%s: %s is not compact row-major (stride %lld at axis %d, expected %lld); this "
+                    "kernel takes compact tensors",
                     op, role, static_cast<long long>(t->strides[i]), i,
                     static_cast<long long>(expect));
       expect *= t->shape[i];

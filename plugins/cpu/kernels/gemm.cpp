@@ -54,7 +54,7 @@ template <class T>
 void run_int(bool ta, bool tb, int64_t M, int64_t N, int64_t K, float alpha, float beta, const T* a,
              int64_t lda, const T* b, int64_t ldb, const BiasView* c, T* y) {
   const bool integral = whole(alpha) && whole(beta);
-  std::vector<int64_t> wide;  // int32 operands widened, for the float64 path
+  std::vector<int64_t> wide;  // exact int64 product of int32 operands (float64 path only)
   if constexpr (std::is_same_v<T, int32_t>) {
     if (integral) {
       matmul_i32(ta, tb, M, N, K, a, lda, b, ldb, y, N);
@@ -119,8 +119,7 @@ xhal_status_t gemm_kernel(const xhal_kernel_context_t* ctx, const xhal_tensor_t*
     const xhal_gemm_v1_attrs_t at = read_attrs(given, xhal_gemm_v1_attrs_init);
     if ((at.trans_a != 0 && at.trans_a != 1) || (at.trans_b != 0 && at.trans_b != 1))
       return fail(XHAL_ERROR_INVALID_ARGUMENT,
-                  "gemm: trans_a (%lld) and trans_b (%lld) must be 0 "
-                  "or 1",
+                  "gemm: trans_a (%lld) and trans_b (%lld) must be 0 or 1",
                   static_cast<long long>(at.trans_a), static_cast<long long>(at.trans_b));
     const bool ta = at.trans_a == 1, tb = at.trans_b == 1;
     const Dims da = dims_of(A), db = dims_of(B), dy = dims_of(Y);

@@ -147,8 +147,7 @@ xhal_status_t reduce_sum_kernel(const xhal_kernel_context_t* ctx, const xhal_ten
         const int a = normalize_axis(list[i], dx.rank);
         if (a < 0)
           return fail(XHAL_ERROR_INVALID_ARGUMENT,
-                      "reduce_sum: axis %lld is out of range for "
-                      "data %s",
+                      "reduce_sum: axis %lld is out of range for data %s",
                       static_cast<long long>(list[i]), to_string(dx).c_str());
         if (red[a])
           return fail(XHAL_ERROR_INVALID_ARGUMENT, "reduce_sum: axis %lld is listed twice",

@@ -1,4 +1,5 @@
-// reshape for every dtype of the spec (float32/float64/float16/int32/int64/bool/int8/uint8):
+// reshape for every dtype of the spec (float32/float64/float16/bfloat16/int32/int64/bool/int8/
+// uint8):
 // resolves the host-memory `shape` input with the ONNX rules (0 copies the input dimension
 // unless allowzero, one -1 is inferred), checks it against the output, then copies the bytes
 // (row-major order is unchanged by a reshape).
@@ -35,9 +36,8 @@ xhal_status_t resolve_shape(const Dims& in, const int64_t* spec, int64_t n, bool
     if (d == 0 && !allowzero) {
       if (i >= in.rank)
         return fail(XHAL_ERROR_INVALID_ARGUMENT,
-                    "reshape: shape[%d] = 0 copies a dimension the "
-                    "input %s does not have",
-                    i, to_string(in).c_str());
+                    "reshape: shape[%d] = 0 copies a dimension the input %s does not have", i,
+                    to_string(in).c_str());
       d = in[i];
     }
     if (d == 0) has_zero = true;
@@ -50,19 +50,16 @@ xhal_status_t resolve_shape(const Dims& in, const int64_t* spec, int64_t n, bool
   if (infer >= 0) {
     if (allowzero && has_zero)
       return fail(XHAL_ERROR_INVALID_ARGUMENT,
-                  "reshape: -1 cannot be combined with a literal 0 "
-                  "when allowzero = 1");
+                  "reshape: -1 cannot be combined with a literal 0 when allowzero = 1");
     if (known == 0 || total % known != 0)
       return fail(XHAL_ERROR_INVALID_ARGUMENT,
-                  "reshape: cannot infer -1 reshaping %s (%lld "
-                  "elements)",
-                  to_string(in).c_str(), static_cast<long long>(total));
+                  "reshape: cannot infer -1 reshaping %s (%lld elements)", to_string(in).c_str(),
+                  static_cast<long long>(total));
     out->d[infer] = total / known;
   } else if (known != total) {
     return fail(XHAL_ERROR_INVALID_ARGUMENT,
-                "reshape: %s has %lld elements; the new shape %s has "
-                "%lld",
-                to_string(in).c_str(), static_cast<long long>(total), to_string(*out).c_str(),
+                "reshape: %s has %lld elements; the new shape %s has %lld", to_string(in).c_str(),
+                static_cast<long long>(total), to_string(*out).c_str(),
                 static_cast<long long>(known));
   }
   return XHAL_OK;
@@ -120,6 +117,7 @@ xhal_status_t register_reshape_kernels(const xhal_host_api_t* h, xhal_registry_t
   XHAL_CPU_TRY(register_one<XHAL_DTYPE_FLOAT32>(h, r));
   XHAL_CPU_TRY(register_one<XHAL_DTYPE_FLOAT64>(h, r));
   XHAL_CPU_TRY(register_one<XHAL_DTYPE_FLOAT16>(h, r));
+  XHAL_CPU_TRY(register_one<XHAL_DTYPE_BFLOAT16>(h, r));
   XHAL_CPU_TRY(register_one<XHAL_DTYPE_INT32>(h, r));
   XHAL_CPU_TRY(register_one<XHAL_DTYPE_INT64>(h, r));
   XHAL_CPU_TRY(register_one<XHAL_DTYPE_BOOL>(h, r));

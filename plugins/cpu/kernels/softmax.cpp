@@ -16,7 +16,8 @@ namespace {
 constexpr const char* kOp = "softmax";
 
 // When the axis is not the last one, up to kInnerBlock columns of the trailing dims are done
-// together, in a scratch block of at most kBlockElems elements (at least one column).
+// together, as a block of at most kBlockElems elements (at least one column) that stays in
+// cache: the output itself, or a float32 scratch copy for float16.
 constexpr int64_t kInnerBlock = 256;
 constexpr int64_t kBlockElems = 64 * 1024;
 
@@ -49,7 +50,8 @@ void softmax_row(F* buf, int64_t n) {
 
 // Columns j in [0, w) of an [L, stride] block (the axis runs down the rows), in place.
 template <class F>
-void softmax_columns(F* buf, int64_t L, int64_t stride, int64_t w, F* mx, double* sum) {
+XHAL_CPU_SIMD_CLONES void softmax_columns(F* buf, int64_t L, int64_t stride, int64_t w, F* mx,
+                                          double* sum) {
   std::copy(buf, buf + w, mx);
   for (int64_t l = 1; l < L; ++l) {
     const F* x = buf + l * stride;
@@ -137,15 +139,22 @@ xhal_status_t softmax_kernel(const xhal_kernel_context_t* ctx, const xhal_tensor
     const int64_t blocks = (inner + width - 1) / width;
     const int64_t grain = std::max<int64_t>(1, kParallelGrain / 8 / (L * width));
     parallel_for(outer * blocks, grain, [&](int64_t u0, int64_t u1) {
-      std::vector<F> buf(static_cast<size_t>(L * width)), mx(static_cast<size_t>(width));
+      std::vector<F> buf(std::is_same_v<T, F> ? 0 : static_cast<size_t>(L * width));
+      std::vector<F> mx(static_cast<size_t>(width));
       std::vector<double> sum(static_cast<size_t>(width));
       for (int64_t u = u0; u < u1; ++u) {
         const int64_t o = u / blocks, j0 = (u % blocks) * width;
         const int64_t w = std::min(width, inner - j0);
         const int64_t base = o * L * inner + j0;
-        for (int64_t l = 0; l < L; ++l) load(x + base + l * inner, buf.data() + l * w, w);
-        softmax_columns(buf.data(), L, w, w, mx.data(), sum.data());
-        for (int64_t l = 0; l < L; ++l) store(buf.data() + l * w, y + base + l * inner, w);
+        if constexpr (std::is_same_v<T, F>) {  // work in the output block itself
+          for (int64_t l = 0; l < L; ++l)
+            std::copy(x + base + l * inner, x + base + l * inner + w, y + base + l * inner);
+          softmax_columns(y + base, L, inner, w, mx.data(), sum.data());
+        } else {
+          for (int64_t l = 0; l < L; ++l) load(x + base + l * inner, buf.data() + l * w, w);
+          softmax_columns(buf.data(), L, w, w, mx.data(), sum.data());
+          for (int64_t l = 0; l < L; ++l) store(buf.data() + l * w, y + base + l * inner, w);
+        }
       }
     });
     return XHAL_OK;

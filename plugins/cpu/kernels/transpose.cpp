@@ -1,4 +1,5 @@
-// transpose for every dtype of the spec (float32/float64/float16/int32/int64/bool/int8/uint8):
+// transpose for every dtype of the spec (float32/float64/float16/bfloat16/int32/int64/bool/
+// int8/uint8):
 // output axis i is input axis perm[i] (reversed axes when perm is empty). Elements are moved
 // as opaque 1/2/4/8-byte words. Axes that stay adjacent and in order are merged first; then
 // either the innermost axis is unchanged (contiguous row copies) or the copy is done in square
@@ -131,8 +132,7 @@ xhal_status_t transpose_kernel(const xhal_kernel_context_t* ctx, const xhal_tens
     } else {
       if (at.perm_count != dx.rank || at.perm == nullptr)
         return fail(XHAL_ERROR_INVALID_ARGUMENT,
-                    "transpose: perm has %lld entries; data %s has "
-                    "rank %d",
+                    "transpose: perm has %lld entries; data %s has rank %d",
                     static_cast<long long>(at.perm_count), to_string(dx).c_str(), dx.rank);
       bool seen[kMaxRank] = {};
       for (int i = 0; i < dx.rank; ++i) {
@@ -189,6 +189,7 @@ xhal_status_t register_transpose_kernels(const xhal_host_api_t* h, xhal_registry
   XHAL_CPU_TRY(register_one<XHAL_DTYPE_FLOAT32>(h, r));
   XHAL_CPU_TRY(register_one<XHAL_DTYPE_FLOAT64>(h, r));
   XHAL_CPU_TRY(register_one<XHAL_DTYPE_FLOAT16>(h, r));
+  XHAL_CPU_TRY(register_one<XHAL_DTYPE_BFLOAT16>(h, r));
   XHAL_CPU_TRY(register_one<XHAL_DTYPE_INT32>(h, r));
   XHAL_CPU_TRY(register_one<XHAL_DTYPE_INT64>(h, r));
   XHAL_CPU_TRY(register_one<XHAL_DTYPE_BOOL>(h, r));
