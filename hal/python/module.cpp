@@ -110,6 +110,22 @@ PYBIND11_MODULE(_C, m) {
       out.emplace_back(xhal_runtime_skipped_plugin(runtime(), i));
     return out;
   });
+  m.def("plugins", [] {
+    py::list out;
+    for (int32_t i = 0; i < xhal_runtime_plugin_count(runtime()); ++i) {
+      const char *type = nullptr, *path = nullptr, *version = nullptr, *reason = nullptr;
+      int32_t count = 0;
+      check(xhal_runtime_plugin_info(runtime(), i, &type, &path, &version, &count, &reason));
+      py::dict d;
+      d["device_type"] = type;
+      d["path"] = path;
+      d["version"] = version;
+      d["device_count"] = count;
+      d["no_device_reason"] = reason;
+      out.append(d);
+    }
+    return out;
+  }, "Every loaded plugin: device type, path, version, device count, why it has none.");
   m.def("device_count", [] { return xhal_runtime_device_count(runtime()); });
   m.def("device_info", &device_info, py::arg("device"));
   m.def("synchronize", [](int32_t device) {

@@ -82,6 +82,24 @@ const char* xhal_runtime_skipped_plugin(xhal_runtime_t runtime, int32_t index) {
   return runtime->runtime.skipped()[index].c_str();
 }
 
+int32_t xhal_runtime_plugin_count(xhal_runtime_t runtime) {
+  return runtime ? runtime->runtime.plugin_count() : 0;
+}
+
+xhal_status_t xhal_runtime_plugin_info(xhal_runtime_t runtime, int32_t index,
+                                       const char** device_type, const char** path,
+                                       const char** version, int32_t* device_count,
+                                       const char** no_device_reason) {
+  return guarded([&] {
+    const xhal::Plugin& p = rt(runtime).plugin(index);
+    if (device_type) *device_type = p.device_type().c_str();
+    if (path) *path = p.path().c_str();
+    if (version) *version = p.version().c_str();
+    if (device_count) *device_count = p.device_count();
+    if (no_device_reason) *no_device_reason = p.no_device_reason().c_str();
+  });
+}
+
 int32_t xhal_runtime_device_count(xhal_runtime_t runtime) {
   return runtime ? runtime->runtime.device_count() : 0;
 }

@@ -26,6 +26,12 @@ class Plugin {
   int index() const { return index_; }
   const xhal_plugin_api_t& api() const { return *api_; }
   uint16_t abi_minor() const { return api_->abi_minor; }
+  int32_t device_count() const { return device_count_; }
+  const std::string& no_device_reason() const { return no_device_reason_; }
+  void set_devices(int32_t count, std::string reason) {
+    device_count_ = count;
+    no_device_reason_ = std::move(reason);
+  }
 
   // True when the plugin's table is long enough to hold the function at byte offset
   // `offset` and the plugin filled it (NULL = unimplemented).
@@ -53,6 +59,8 @@ class Plugin {
   std::string device_type_;
   std::string version_;
   int index_;
+  int32_t device_count_ = 0;
+  std::string no_device_reason_;
 };
 
 // The host table handed to every plugin (one per process).

@@ -36,12 +36,17 @@ void Runtime::load_plugin(const std::string& path) {
     }
   }
   int32_t count = 0;
+  std::string no_device_reason;
   try {
-    check_plugin_status(plugin->api().device_count(&count),
-                        "plugin " + plugin->device_type() + ": device_count");
-  } catch (const Error&) {
-    count = 0;  // a plugin without a usable device still loads and reports zero devices
+    check_plugin_status(plugin->api().device_count(&count), "device_count");
+    if (count < 0) throw Error(XHAL_ERROR_INTERNAL, "device_count returned a negative count");
+  } catch (const Error& e) {
+    // A plugin without a usable device (no driver, no hardware) still loads, with zero
+    // devices and the reason it gave.
+    count = 0;
+    no_device_reason = e.what();
   }
+  plugin->set_devices(count, no_device_reason);
   std::vector<std::unique_ptr<Device>> added;
   try {
     for (int32_t i = 0; i < count; ++i) {
@@ -102,6 +107,14 @@ void Runtime::load_plugins_from_env() {
       }
     }
   }
+}
+
+const Plugin& Runtime::plugin(int32_t index) const {
+  if (index < 0 || index >= plugin_count())
+    throw Error(XHAL_ERROR_INVALID_ARGUMENT,
+                "plugin " + std::to_string(index) + " does not exist (" +
+                    std::to_string(plugin_count()) + " loaded)");
+  return *plugins_[index];
 }
 
 Device& Runtime::device(int32_t index) {

@@ -37,6 +37,8 @@ class Runtime {
   void load_plugins_from_env();               // failures go to skipped()
   const std::vector<std::string>& skipped() const { return skipped_; }
 
+  int32_t plugin_count() const { return static_cast<int32_t>(plugins_.size()); }
+  const Plugin& plugin(int32_t index) const;  // throws Error(INVALID_ARGUMENT)
   int32_t device_count() const { return static_cast<int32_t>(devices_.size()); }
   Device& device(int32_t index);  // throws Error(INVALID_ARGUMENT) naming the range
   int32_t find_device(const std::string& device_type, int32_t index) const;

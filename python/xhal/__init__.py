@@ -12,7 +12,7 @@ from . import (
     errors,
     ops,  # noqa: E402  (after Tensor: the wrappers import it)
 )
-from ._runtime import device, devices, load_plugin, skipped_plugins
+from ._runtime import device, devices, load_plugin, plugins, skipped_plugins
 from ._specs import cmake_dir, spec_dir, specs
 from .device import Device
 from .errors import (
@@ -32,6 +32,7 @@ __version__ = "0.1.0"
 __all__ = [
     "ABIMismatchError", "Device", "DeviceError", "InvalidArgumentError", "OutOfMemoryError",
     "PluginLoadError", "ShapeError", "Tensor", "UnsupportedError", "XhalError", "cmake_dir",
-    "device", "devices", "errors", "from_dlpack", "load_plugin", "ops", "skipped_plugins",
+    "device", "devices", "errors", "from_dlpack", "load_plugin", "ops", "plugins",
+    "skipped_plugins",
     "spec_dir", "specs", "tensor",
 ]

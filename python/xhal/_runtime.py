@@ -82,6 +82,13 @@ def devices() -> list[Device]:
     return list(_devices)
 
 
+def plugins() -> list[dict]:
+    """Every loaded plugin (device_type, path, version, device_count, no_device_reason),
+    including those with zero devices."""
+    discover()
+    return list(_C.plugins())
+
+
 def skipped_plugins() -> list[str]:
     discover()
     return list(_skipped)

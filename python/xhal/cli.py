@@ -2,6 +2,8 @@
 
     xhal devices [-v]            devices of every plugin found (-v: properties, skipped plugins)
     xhal conformance [...]       run the conformance suite (xhal conformance --help)
+    xhal new-plugin NAME --out DIR [--ops add,matmul] [--vendor V]
+                                 a plugin project built against the installed SDK
     xhal --cmake-dir             where xhalConfig.cmake lives (for -Dxhal_DIR=...)
     xhal --include-dir           where the C headers live
 """
@@ -29,6 +31,12 @@ def _devices(argv: list[str]) -> int:
             print(f"    dtypes   {', '.join(p['dtypes'])}")
     if not devs:
         print("no devices")
+    for p in xhal.plugins():
+        if p["device_count"] == 0:
+            why = f": {p['no_device_reason']}" if p["no_device_reason"] else ""
+            print(f"{p['device_type']:<25} no device{why}")
+            if args.verbose:
+                print(f"    plugin   {p['path']} (version {p['version']})")
     skipped = xhal.skipped_plugins()
     if args.verbose and skipped:
         print("skipped plugins:")
@@ -36,6 +44,34 @@ def _devices(argv: list[str]) -> int:
             print(f"    {reason}")
     elif skipped:
         print(f"({len(skipped)} plugin(s) skipped; xhal devices -v says why)")
+    return 0
+
+
+def _new_plugin(argv: list[str]) -> int:
+    from pathlib import Path
+
+    import xhal
+    from xhal.codegen.new_plugin import NewPluginError, new_plugin
+    from xhal.codegen.spec_loader import SpecError, load_specs
+
+    parser = argparse.ArgumentParser(prog="xhal new-plugin",
+                                     description="Generate a device plugin project.")
+    parser.add_argument("name", help="plugin name, lower_snake_case (e.g. mynpu)")
+    parser.add_argument("--out", type=Path, required=True, help="new directory for the project")
+    parser.add_argument("--ops", help="comma-separated ops (default: every op of the standard)")
+    parser.add_argument("--vendor", help="vendor namespace of the device type (default: NAME)")
+    args = parser.parse_args(argv)
+    try:
+        specs = load_specs(xhal.spec_dir())
+        ops = [o.strip() for o in args.ops.split(",") if o.strip()] if args.ops else None
+        files = new_plugin(specs, args.name, args.out, ops, args.vendor)
+    except (NewPluginError, SpecError) as exc:
+        print(f"xhal new-plugin: {exc}", file=sys.stderr)
+        return 2
+    print(f"wrote {len(files)} files to {args.out}")
+    print(f"next: cmake -S {args.out} -B {args.out}/build -Dxhal_DIR=\"$(xhal --cmake-dir)\" "
+          f"&& cmake --build {args.out}/build")
+    print(f"      xhal conformance --plugin {args.out}/build/lib{args.name}.so")
     return 0
 
 
@@ -47,6 +83,8 @@ def main(argv: list[str] | None = None) -> int:
         return conformance_main(argv[1:])
     if argv and argv[0] == "devices":
         return _devices(argv[1:])
+    if argv and argv[0] == "new-plugin":
+        return _new_plugin(argv[1:])
     parser = argparse.ArgumentParser(prog="xhal", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--cmake-dir", action="store_true", help="print the CMake package dir")

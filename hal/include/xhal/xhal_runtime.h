@@ -34,6 +34,15 @@ XHAL_EXPORT xhal_status_t xhal_runtime_load_plugins_from_env(xhal_runtime_t runt
 XHAL_EXPORT int32_t xhal_runtime_skipped_plugin_count(xhal_runtime_t runtime);
 XHAL_EXPORT const char* xhal_runtime_skipped_plugin(xhal_runtime_t runtime, int32_t index);
 
+/* Loaded plugins, in load order. A plugin may have zero devices (no driver, no hardware);
+ * `no_device_reason` then says why when the plugin told ("" otherwise). Strings live as long
+ * as the runtime. */
+XHAL_EXPORT int32_t xhal_runtime_plugin_count(xhal_runtime_t runtime);
+XHAL_EXPORT xhal_status_t xhal_runtime_plugin_info(xhal_runtime_t runtime, int32_t index,
+                                                   const char** device_type, const char** path,
+                                                   const char** version, int32_t* device_count,
+                                                   const char** no_device_reason);
+
 /* Devices, numbered 0..count-1 across all loaded plugins. */
 XHAL_EXPORT int32_t xhal_runtime_device_count(xhal_runtime_t runtime);
 /* The `index`-th device of `device_type` (e.g. "xhal.cpu"), as a global device number. */
