@@ -24,7 +24,7 @@ import numpy as np
 import xhal
 from xhal import errors
 
-from .cases import Case, generate_cases, matches
+from .cases import Case, generate_cases, matches, positional
 from .compare import compare, tolerance
 from .reference import evaluate
 
@@ -104,27 +104,110 @@ def _jsonable(value: Any) -> Any:
     return str(value)
 
 
+def _json_shapes(case: Case) -> dict[str, Any]:
+    return {
+        k: None if v is None else [list(m) for m in v] if isinstance(v, list) else list(v)
+        for k, v in case.shapes.items()
+    }
+
+
 def _supported_dtypes(device: Any) -> set[str] | None:
     dtypes = (getattr(device, "properties", None) or {}).get("dtypes")
     return None if dtypes is None else {str(d) for d in dtypes}
 
 
-def _call(
-    case: Case, device: Any, arrays: Mapping[str, np.ndarray | None]
-) -> dict[str, np.ndarray]:
-    """Upload, run ``xhal.ops.<op>``, download; returns ``{output name: array}``."""
-    tensors = [
-        None if arrays[i["name"]] is None else xhal.Tensor.from_numpy(arrays[i["name"]], device)
-        for i in case.spec["inputs"]
-    ]
-    result = getattr(xhal.ops, case.op)(*tensors, **dict(case.attrs))
+def strided_view(array: np.ndarray, layout: str) -> np.ndarray:
+    """A non-contiguous (or offset) view equal to ``array``, for rank >= 2 arrays of more than
+    one element; any other array is returned as is."""
+    if array.ndim < 2 or array.size <= 1 or not layout:
+        return array
+    if layout == "transposed":
+        return np.ascontiguousarray(np.swapaxes(array, -1, -2)).swapaxes(-1, -2)
+    if layout == "step2":
+        buf = np.zeros((*array.shape[:-1], 2 * array.shape[-1]), dtype=array.dtype)
+        buf[..., ::2] = array
+        return buf[..., ::2]
+    if layout == "offset":
+        buf = np.zeros(array.size + 1, dtype=array.dtype)
+        buf[1:] = array.reshape(-1)
+        return buf[1:].reshape(array.shape)
+    raise ValueError(f"unknown strided layout {layout!r}")
+
+
+def _device_name(device: Any) -> str:
+    return str(getattr(device, "name", device))
+
+
+def _upload(case: Case, device: Any, arrays: Mapping[str, Any]) -> list[Any]:
+    """The op's positional arguments: tensors on ``device`` (None for absent inputs), a
+    variadic input's members spread out. A strided case imports its tensor inputs as views
+    through DLPack (no copy); its host_memory inputs stay plain."""
+    if not case.layout:
+        return [
+            None if a is None else xhal.Tensor.from_numpy(a, device)
+            for a in positional(case.spec, arrays)
+        ]
+    host = {i["name"] for i in case.spec["inputs"] if i.get("host_memory")}
+    views = {
+        k: v
+        if k in host or v is None
+        else [strided_view(m, case.layout) for m in v]
+        if isinstance(v, list)
+        else strided_view(v, case.layout)
+        for k, v in arrays.items()
+    }
+    out = []
+    for info_name, a in zip(
+        _positional_names(case.spec, views), positional(case.spec, views), strict=True
+    ):
+        if a is None:
+            out.append(None)
+        elif info_name in host or a.flags.c_contiguous and a.base is None:
+            out.append(xhal.Tensor.from_numpy(np.ascontiguousarray(a), device))
+        else:
+            t = xhal.from_dlpack(a)
+            where = getattr(t, "device", None)
+            if where is None or getattr(where, "index", None) != getattr(device, "index", -1):
+                raise errors.UnsupportedError(
+                    f"strided inputs are host views imported through DLPack; "
+                    f"{_device_name(device)} cannot take them"
+                )
+            out.append(t)
+    return out
+
+
+def _positional_names(spec: Mapping[str, Any], values: Mapping[str, Any]) -> list[str]:
+    names: list[str] = []
+    for i in spec["inputs"]:
+        v = values.get(i["name"])
+        names += [i["name"]] * len(v or []) if i.get("variadic") else [i["name"]]
+    return names
+
+
+def output_names(spec: Mapping[str, Any], count: int) -> list[str]:
+    """Names of ``count`` results: the spec's outputs, a variadic one's as ``Y[0]``, ``Y[1]``..."""
+    outs = spec["outputs"]
+    if outs and outs[-1].get("variadic"):
+        return [o["name"] for o in outs[:-1]] + [
+            f"{outs[-1]['name']}[{k}]" for k in range(count - len(outs) + 1)
+        ]
+    return [o["name"] for o in outs]
+
+
+def _download(case: Case, result: Any) -> dict[str, np.ndarray]:
     results = result if isinstance(result, (tuple, list)) else (result,)
-    names = [o["name"] for o in case.spec["outputs"]]
+    names = output_names(case.spec, len(results))
     if len(results) != len(names):
         raise errors.XhalError(
             f"{case.op} returned {len(results)} outputs, the spec has {len(names)}"
         )
     return {n: np.asarray(r.numpy()) for n, r in zip(names, results, strict=True)}
+
+
+def _call(case: Case, device: Any, arrays: Mapping[str, Any]) -> dict[str, np.ndarray]:
+    """Upload, run ``xhal.ops.<op>``, download; returns ``{output name: array}``."""
+    result = getattr(xhal.ops, case.op)(*_upload(case, device, arrays), **dict(case.attrs))
+    return _download(case, result)
 
 
 def run_case(
@@ -140,7 +223,7 @@ def run_case(
         case.dtype,
         str(getattr(device, "name", device)),
         PASS,
-        shapes={k: None if v is None else list(v) for k, v in case.shapes.items()},
+        shapes=_json_shapes(case),
         attrs=_jsonable(dict(case.attrs)),
     )
     supported = _supported_dtypes(device)
@@ -160,10 +243,25 @@ def run_case(
         return result
     finally:
         result.seconds = time.perf_counter() - start
+    _judge(result, case, got, expected)
+    return result
+
+
+def _judge(
+    result: CaseResult,
+    case: Case,
+    got: Mapping[str, np.ndarray],
+    expected: Mapping[str, np.ndarray],
+) -> None:
+    """Compare every output (each member of a variadic one) and set the outcome."""
     messages = []
     out_dtypes = case.output_dtypes()
+    if set(got) != set(expected):
+        result.outcome = FAIL
+        result.message = f"outputs {sorted(got)} != expected {sorted(expected)}"
+        return
     for name, want in expected.items():
-        rtol, atol = tolerance(case.spec, out_dtypes[name])
+        rtol, atol = tolerance(case.spec, out_dtypes[name.split("[", 1)[0]])
         cmp = compare(got[name], want, rtol=rtol, atol=atol)
         for attr in ("max_abs_err", "max_rel_err"):
             value = getattr(cmp, attr)
@@ -173,6 +271,53 @@ def run_case(
             messages.append(f"{name}: {cmp.message}" if len(expected) > 1 else cmp.message)
     if messages:
         result.outcome, result.message = FAIL, "; ".join(messages)
+
+
+def decomposed_id(case: Case) -> str:
+    """``softmax/float32/case0`` -> ``softmax[decomposed]/float32/case0``."""
+    return f"{case.op}[decomposed]/{case.id.split('/', 1)[1]}"
+
+
+def run_decomposed(
+    case: Case,
+    device: Any,
+    arrays: Mapping[str, np.ndarray | None],
+    expected: Mapping[str, np.ndarray],
+) -> CaseResult:
+    """Run one case through the op's spec decomposition (``xhal.decompose``), compare with the
+    reference under the op's tolerance; reported as op ``<op>[decomposed]``."""
+    from xhal import decompose
+
+    result = CaseResult(
+        decomposed_id(case),
+        f"{case.op}[decomposed]",
+        case.dtype,
+        _device_name(device),
+        PASS,
+        shapes=_json_shapes(case),
+        attrs=_jsonable(dict(case.attrs)),
+    )
+    supported = _supported_dtypes(device)
+    missing = [] if supported is None else sorted(set(case.types.values()) - supported)
+    if missing:
+        result.outcome = UNSUPPORTED
+        result.message = f"device does not list dtype(s) {', '.join(missing)}"
+        return result
+    start = time.perf_counter()
+    try:
+        inputs = tuple(_upload(case, device, arrays))
+        got = _download(
+            case, decompose.run_decomposition(case.op, inputs, dict(case.attrs), device)
+        )
+    except errors.UnsupportedError as exc:
+        result.outcome, result.message = UNSUPPORTED, str(exc)
+        return result
+    except Exception as exc:  # noqa: BLE001 - every other exception is the "error" outcome
+        result.outcome, result.message = ERROR, f"{type(exc).__name__}: {exc}"
+        return result
+    finally:
+        result.seconds = time.perf_counter() - start
+    _judge(result, case, got, expected)
     return result
 
 
@@ -182,13 +327,25 @@ def run(
     *,
     cases: Iterable[Case] | None = None,
     progress: Callable[[CaseResult], None] | None = None,
+    decompositions: bool = True,
 ) -> Report:
-    """Run every case matching ``filter`` (substring or glob of the case id) on every device."""
+    """Run every case matching ``filter`` (substring or glob of the case id) on every device.
+
+    Ops whose spec has a ``decomposition`` also run each (contiguous) case through it, as op
+    ``<op>[decomposed]`` rows; the filter selects those by either id.
+    """
     if cases is None:
         cases = generate_cases(xhal.specs())
     report = Report(devices=[describe_device(d) for d in devices])
     for case in cases:
-        if not matches(case.id, filter):
+        plain = matches(case.id, filter)
+        decomposed = (
+            decompositions
+            and not case.layout
+            and bool((case.spec.get("decomposition") or {}).get("body"))
+            and (plain or matches(decomposed_id(case), filter))
+        )
+        if not (plain or decomposed):
             continue
         try:
             arrays = case.arrays()
@@ -198,12 +355,29 @@ def run(
         else:
             broken = ""
         for device in devices:
+            rows = []
             if broken:
-                name = str(getattr(device, "name", device))
-                r = CaseResult(case.id, case.op, case.dtype, name, ERROR, broken)
+                name = _device_name(device)
+                if plain:
+                    rows.append(CaseResult(case.id, case.op, case.dtype, name, ERROR, broken))
+                if decomposed:
+                    rows.append(
+                        CaseResult(
+                            decomposed_id(case),
+                            f"{case.op}[decomposed]",
+                            case.dtype,
+                            name,
+                            ERROR,
+                            broken,
+                        )
+                    )
             else:
-                r = run_case(case, device, arrays, expected)
-            report.results.append(r)
-            if progress is not None:
-                progress(r)
+                if plain:
+                    rows.append(run_case(case, device, arrays, expected))
+                if decomposed:
+                    rows.append(run_decomposed(case, device, arrays, expected))
+            for r in rows:
+                report.results.append(r)
+                if progress is not None:
+                    progress(r)
     return report

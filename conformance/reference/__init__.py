@@ -247,12 +247,20 @@ def evaluate(
     fn = REFERENCES.get(name)
     if fn is None:
         raise KeyError(f"{spec['op']}: no reference named '{name}' in xhal.conformance.reference")
-    args = [inputs.get(i["name"]) for i in spec["inputs"]]
+    args: list[Any] = []
+    for i in spec["inputs"]:  # a variadic (last) input's members go as separate arguments
+        value = inputs.get(i["name"])
+        args += list(value or []) if i.get("variadic") else [value]
     result = fn(*args, **full_attrs(spec, attrs))
-    results = result if isinstance(result, tuple) else (result,)
-    outs = {o["name"]: r for o, r in zip(spec["outputs"], results, strict=True)}
+    results = result if isinstance(result, (tuple, list)) else (result,)
+    if spec["outputs"] and spec["outputs"][-1].get("variadic"):
+        # a variadic output's members are named Y[0], Y[1], ... (output_dtypes has Y)
+        name = spec["outputs"][-1]["name"]
+        outs = {f"{name}[{k}]": r for k, r in enumerate(results)}
+    else:
+        outs = {o["name"]: r for o, r in zip(spec["outputs"], results, strict=True)}
     for out_name, arr in outs.items():
-        want = numpy_dtype(output_dtypes[out_name])
+        want = numpy_dtype(output_dtypes[out_name.split("[", 1)[0]])
         if arr.dtype != want:
             raise TypeError(
                 f"{spec['op']}: reference '{name}' returned {arr.dtype} for "

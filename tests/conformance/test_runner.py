@@ -45,21 +45,50 @@ class FakeTensor:
         return self.array.copy()
 
 
+def _output_dtypes(spec: dict, given: list, attrs: dict) -> dict[str, str]:
+    """Output dtypes of a fake call: type variables bound by the inputs, else a dtype attribute
+    the call sets, else the first dtype the variable admits (as the dispatcher does)."""
+    bound: dict[str, str] = {}
+    for a in spec.get("attributes") or []:
+        if a["type"] == "dtype" and attrs.get(a["name"]) is not None:
+            unbound = {o["type"] for o in spec["outputs"]} - {i["type"] for i in spec["inputs"]}
+            for tv in unbound:
+                bound[tv] = attrs[a["name"]]
+    for i, a in zip(spec["inputs"], given, strict=False):
+        if a is not None:
+            bound.setdefault(i["type"], str(a.dtype))
+    if spec["inputs"] and spec["inputs"][-1].get("variadic") and given:
+        bound.setdefault(spec["inputs"][-1]["type"], str(given[-1].dtype))
+    return {
+        o["name"]: bound.get(o["type"], spec["type_vars"].get(o["type"], [o["type"]])[0])
+        for o in spec["outputs"]
+    }
+
+
+def _fake_from_dlpack(view: np.ndarray) -> FakeTensor:
+    """A strided case's inputs come as views: keep them as they are (the fake device is the
+    host), on device index 0 like every FakeDevice."""
+    t = FakeTensor(view)
+    t.device = types.SimpleNamespace(index=0, name="fake")  # type: ignore[attr-defined]
+    return t
+
+
 def _fake_ops(specs: dict, tamper: Callable[[str, np.ndarray], np.ndarray] | None = None) -> Any:
     def make(op: str) -> Callable[..., FakeTensor]:
         spec = specs["ops"][op]
 
-        def call(*tensors: FakeTensor | None, **attrs: Any) -> FakeTensor:
-            arrays = {
-                i["name"]: None if t is None else t.array
-                for i, t in zip(spec["inputs"], tensors, strict=True)
-            }
-            dtype = str(next(a.dtype for a in arrays.values() if a is not None))
-            out = reference.evaluate(
-                spec, arrays, attrs, {o["name"]: dtype for o in spec["outputs"]}
-            )
-            y = next(iter(out.values()))
-            return FakeTensor(tamper(op, y) if tamper else y)
+        def call(*tensors: FakeTensor | None, **attrs: Any) -> Any:
+            given = [None if t is None else t.array for t in tensors]
+            arrays: dict[str, Any] = {}
+            for k, i in enumerate(spec["inputs"]):
+                if i.get("variadic"):
+                    arrays[i["name"]] = given[k:]
+                else:
+                    arrays[i["name"]] = given[k] if k < len(given) else None
+            dtypes = _output_dtypes(spec, given, attrs)
+            out = reference.evaluate(spec, arrays, attrs, dtypes)
+            ys = [FakeTensor(tamper(op, y) if tamper else y) for y in out.values()]
+            return ys[0] if len(ys) == 1 and not spec["outputs"][-1].get("variadic") else tuple(ys)
 
         return call
 
@@ -80,6 +109,7 @@ def small_cases(specs: dict) -> list:
 def fake_runtime(monkeypatch: pytest.MonkeyPatch, specs: dict) -> Callable[..., None]:
     def install(tamper: Callable[[str, np.ndarray], np.ndarray] | None = None) -> None:
         monkeypatch.setattr(xhal, "Tensor", FakeTensor, raising=False)
+        monkeypatch.setattr(xhal, "from_dlpack", _fake_from_dlpack, raising=False)
         monkeypatch.setattr(xhal, "ops", _fake_ops(specs, tamper), raising=False)
 
     return install
