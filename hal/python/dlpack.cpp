@@ -135,6 +135,7 @@ std::shared_ptr<TensorImpl> import_capsule(py::capsule capsule, int32_t device) 
   t->storage->device = device;
   t->storage->ptr = dl->data;
   t->device = device;
+  t->dl = dl->device;  // where the producer says the memory is
   t->dtype = xhal_dtype_from_dl(dl->dtype);
   if (t->dtype == XHAL_DTYPE_UNDEFINED)
     throw py::buffer_error("DLPack dtype (code " + std::to_string(dl->dtype.code) + ", bits " +

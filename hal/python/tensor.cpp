@@ -24,6 +24,7 @@ std::shared_ptr<TensorImpl> TensorImpl::empty(int32_t device, int32_t dtype,
     if (d < 0) throw py::value_error("negative dimension in shape");
   auto t = std::make_shared<TensorImpl>();
   t->device = device;
+  t->dl = dl_device_of(device);
   t->dtype = dtype;
   t->shape = shape;
   t->storage = std::make_shared<Storage>();
@@ -60,15 +61,22 @@ bool TensorImpl::is_compact() const {
   return true;
 }
 
-xhal_dl_device_t TensorImpl::dl_device() const {
+xhal_dl_device_t dl_device_of(int32_t device) {
   if (device == kHostDevice) return {XHAL_DL_CPU, 0};
+  // Cached per device: properties never change once a plugin is loaded.
+  static std::vector<xhal_dl_device_t> cache;
+  if (device >= 0 && static_cast<size_t>(device) < cache.size() &&
+      cache[device].device_type != 0)
+    return cache[device];
   xhal_device_properties_t props;
   std::memset(&props, 0, sizeof(props));
   props.struct_size = sizeof(props);
   int32_t local = 0;
   check(xhal_device_properties(runtime(), device, &props));
   check(xhal_device_origin(runtime(), device, nullptr, &local, nullptr, nullptr));
-  return {props.dlpack_device_type, local};
+  if (static_cast<size_t>(device) >= cache.size()) cache.resize(device + 1, {0, 0});
+  cache[device] = {props.dlpack_device_type, local};
+  return cache[device];
 }
 
 xhal_tensor_t TensorImpl::descriptor() const {

@@ -40,6 +40,7 @@ class TensorImpl {
   std::vector<int64_t> shape;
   std::vector<int64_t> strides;  // elements; empty = compact row-major
   uint64_t byte_offset = 0;
+  xhal_dl_device_t dl = {XHAL_DL_CPU, 0};  // the DLPack device, looked up once
 
   static std::shared_ptr<TensorImpl> empty(int32_t device, int32_t dtype,
                                            const std::vector<int64_t>& shape);
@@ -49,8 +50,11 @@ class TensorImpl {
   std::vector<int64_t> effective_strides() const;  // compact strides when `strides` is empty
   // A descriptor pointing into this object's vectors (valid while this object lives).
   xhal_tensor_t descriptor() const;
-  xhal_dl_device_t dl_device() const;
+  xhal_dl_device_t dl_device() const { return dl; }
 };
+
+// The DLPack (device type, id) of global device `device` (kHostDevice: the host CPU).
+xhal_dl_device_t dl_device_of(int32_t device);
 
 void bind_tensor(pybind11::module_& m);
 void bind_dlpack(pybind11::module_& m, pybind11::class_<TensorImpl, std::shared_ptr<TensorImpl>>& cls);

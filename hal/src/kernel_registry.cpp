@@ -89,17 +89,21 @@ void KernelRegistry::Session::finish(xhal_status_t status, const std::string& co
     check_plugin_status(status, context);
   }
   std::lock_guard<std::mutex> lock(registry_.mutex_);
-  for (KernelEntry& entry : pending_) registry_.entries_.push_back(std::move(entry));
+  for (KernelEntry& entry : pending_) {
+    registry_.entries_.push_back(std::move(entry));
+    const KernelEntry* stored = &registry_.entries_.back();
+    registry_.index_[key(stored->plugin, stored->op_id)].push_back(stored);
+  }
   pending_.clear();
 }
 
 const KernelEntry* KernelRegistry::find(int plugin, uint32_t op_id, int32_t version,
                                         const std::vector<int32_t>& dtypes) const {
   std::lock_guard<std::mutex> lock(mutex_);
-  for (const KernelEntry& e : entries_)
-    if (e.plugin == plugin && e.op_id == op_id && e.version_min <= version &&
-        version <= e.version_max && e.dtypes == dtypes)
-      return &e;
+  auto it = index_.find(key(plugin, op_id));
+  if (it == index_.end()) return nullptr;
+  for (const KernelEntry* e : it->second)
+    if (e->version_min <= version && version <= e->version_max && e->dtypes == dtypes) return e;
   return nullptr;
 }
 
@@ -123,8 +127,12 @@ std::vector<const KernelEntry*> KernelRegistry::kernels_of(int plugin) const {
   return out;
 }
 
+// Called only while loading the newest plugin fails, so its entries are the tail of entries_
+// and erasing them moves no other entry (the index keeps pointing at live ones).
 void KernelRegistry::remove_plugin(int plugin) {
   std::lock_guard<std::mutex> lock(mutex_);
+  for (auto it = index_.begin(); it != index_.end();)
+    it = (it->first >> 32) == static_cast<uint32_t>(plugin) ? index_.erase(it) : std::next(it);
   entries_.erase(std::remove_if(entries_.begin(), entries_.end(),
                                 [&](const KernelEntry& e) { return e.plugin == plugin; }),
                  entries_.end());

@@ -6,6 +6,7 @@
 #include <deque>
 #include <mutex>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include <xhal/xhal_abi.h>
@@ -52,8 +53,14 @@ class KernelRegistry {
   void remove_plugin(int plugin);
 
  private:
+  static uint64_t key(int plugin, uint32_t op_id) {
+    return (static_cast<uint64_t>(static_cast<uint32_t>(plugin)) << 32) | op_id;
+  }
+
   mutable std::mutex mutex_;
   std::deque<KernelEntry> entries_;  // deque: find() hands out stable pointers
+  // (plugin, op) -> its kernels, so that a lookup scans a handful of entries, not all of them.
+  std::unordered_map<uint64_t, std::vector<const KernelEntry*>> index_;
 };
 
 const char* dtype_name(int32_t dtype);

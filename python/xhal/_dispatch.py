@@ -26,8 +26,121 @@ def _host_value(op: str, name: str, value: Any, fixed_dtype: str) -> np.ndarray:
     return np.asarray(arr, order="C")
 
 
+class _Slow(Exception):
+    """The call needs the general path (which also words every error properly)."""
+
+
+class _Plan:
+    """What a common call of one op needs, worked out once: the fast path handles calls whose
+    inputs are all device tensors (or absent optionals), whose attributes are plain values and
+    whose outputs take their dtype from an input; anything else, and every error, goes through
+    the general path."""
+
+    __slots__ = ("op_id", "version", "inputs", "defaults", "allowed", "rules", "simple",
+                 "variadic_out", "has_decomposition")
+
+    def __init__(self, spec: dict[str, Any]) -> None:
+        from .shape_rules import RULES, parse_rule
+
+        self.op_id = spec["op_id"]
+        self.version = spec["version"]
+        self.has_decomposition = "decomposition" in spec
+        type_vars = spec["type_vars"]
+        self.inputs = [(i["name"], i["type"], i.get("optional", False),
+                        frozenset(dtype_id(d) for d in type_vars.get(i["type"], [i["type"]])))
+                       for i in spec["inputs"]]
+        attrs = spec.get("attributes", [])
+        self.defaults = {a["name"]: a.get("default") for a in attrs}
+        self.allowed = {a["name"]: a["allowed"] for a in attrs if a.get("allowed")}
+        self.variadic_out = bool(spec["outputs"]) and spec["outputs"][-1].get("variadic", False)
+        bound_vars = {i["type"] for i in spec["inputs"] if i["type"] in type_vars}
+        self.simple = (
+            not any(i.get("host_memory") or i.get("variadic") for i in spec["inputs"])
+            and not self.variadic_out
+            and all(a["type"] in ("int", "float", "ints", "floats", "string") for a in attrs)
+            and all(o["type"] in bound_vars for o in spec["outputs"]))
+        names = [i["name"] for i in spec["inputs"]]
+        self.rules = []
+        for out in spec["outputs"]:
+            fn_name, arg_names = parse_rule(spec["shape"][out["name"]])
+            argspec = [(names.index(a), a) if a in names else (-1, a) for a in arg_names]
+            self.rules.append((RULES.get(fn_name), argspec, arg_names, out["type"]))
+        if any(rule is None for rule, *_ in self.rules):
+            self.simple = False
+
+
+_PLANS: dict[str, _Plan] = {}
+
+
+def _fast_call(plan: _Plan, inputs: tuple, attrs: dict[str, Any]) -> tuple[Device, list]:
+    dev = None
+    impls: list[Any] = []
+    shapes: list[Any] = []
+    bound: dict[str, int] = {}
+    for (_, type_var, optional, allowed), value in zip(plan.inputs, inputs, strict=True):
+        if value is None:
+            if not optional:
+                raise _Slow
+            impls.append(None)
+            shapes.append(None)
+            continue
+        if type(value) is not Tensor or value._device is None:
+            raise _Slow
+        if dev is None:
+            dev = value._device
+        elif value._device.index != dev.index:
+            raise _Slow
+        impl = value._impl
+        dt = impl.dtype
+        if dt not in allowed or bound.setdefault(type_var, dt) != dt:
+            raise _Slow
+        impls.append(impl)
+        shapes.append(impl.shape)
+    if dev is None:
+        raise _Slow
+    values = dict(plan.defaults)
+    passed = {}
+    for name, value in attrs.items():
+        if value is None:
+            continue
+        allowed_values = plan.allowed.get(name)
+        if allowed_values is not None and value not in allowed_values:
+            raise _Slow
+        values[name] = passed[name] = value
+    outputs = []
+    for rule, argspec, arg_names, out_type in plan.rules:
+        args = [shapes[i] if i >= 0 else values[a] for i, a in argspec]
+        try:
+            shape = rule(*args, names=arg_names)
+        except Exception:  # the general path reports it with the op, rule and shapes
+            raise _Slow from None
+        outputs.append(_C.TensorImpl.empty(dev.index, bound[out_type], list(shape)))
+    _C.launch(dev.index, plan.op_id, plan.version, impls, passed, outputs)
+    return dev, outputs
+
+
 def call(op: str, inputs: tuple, attrs: dict[str, Any],
          device: Device | str | None = None) -> Tensor | tuple[Tensor, ...]:
+    plan = _PLANS.get(op)
+    if plan is None:
+        plan = _PLANS[op] = _Plan(op_spec(op))
+    if plan.simple and device is None:
+        try:
+            dev, outs = _fast_call(plan, inputs, attrs)
+        except _Slow:
+            pass
+        except UnsupportedError:
+            if not plan.has_decomposition:
+                raise
+        else:
+            if len(outs) == 1:
+                return Tensor(outs[0], dev)
+            return tuple(Tensor(o, dev) for o in outs)
+    return _general_call(op, inputs, attrs, device)
+
+
+def _general_call(op: str, inputs: tuple, attrs: dict[str, Any],
+                  device: Device | str | None) -> Tensor | tuple[Tensor, ...]:
     spec = op_spec(op)
     requested = device
     device = _device(device) if device is not None else None
