@@ -1,0 +1,230 @@
+"""Per-op throughput of the xhal CPU plugin against numpy and ONNX Runtime's CPU provider.
+
+    python bench/ops.py [--threads N] [--filter SUBSTRING] [--quick] [--json FILE]
+
+Every workload runs, in one process and on the same thread count, through xhal
+(``xhal.ops.<op>`` on cpu:0), numpy (where numpy has the op) and ONNX Runtime (a one-node model
+of the op's ONNX mapping). The table gives the median time of each and the ratio of xhal's
+time to each peer's (< 1.0: xhal is faster). GEMM-shaped work also gets GFLOP/s.
+
+Figures, not tests: nothing here asserts. The machines this project runs on set
+OPENBLAS_CORETYPE/OPENBLAS_L2_SIZE, which slow OpenBLAS (numpy's and xhal's alike) to its AVX2
+kernel; ``bench/run.sh`` runs this script with and without them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+
+@dataclass
+class Workload:
+    name: str
+    op: str  # xhal op
+    onnx_op: str
+    inputs: list[np.ndarray]
+    attrs: dict[str, Any] = field(default_factory=dict)  # xhal attribute names
+    onnx_attrs: dict[str, Any] = field(default_factory=dict)
+    numpy_fn: Callable[..., Any] | None = None
+    flops: float = 0.0
+
+
+def _rand(*shape: int, dtype: str = "float32") -> np.ndarray:
+    return np.random.default_rng(0).standard_normal(shape).astype(dtype)
+
+
+def _np_softmax(x: np.ndarray) -> np.ndarray:
+    e = np.exp(x - x.max(axis=-1, keepdims=True))
+    return e / e.sum(axis=-1, keepdims=True)
+
+
+def _np_layer_norm(x: np.ndarray, g: np.ndarray, b: np.ndarray) -> np.ndarray:
+    mean = x.mean(axis=-1, keepdims=True)
+    var = ((x - mean) ** 2).mean(axis=-1, keepdims=True)
+    return (x - mean) / np.sqrt(var + 1e-5) * g + b
+
+
+# ResNet-18's convolutions at batch 1, 224x224: (C_in, C_out, H, kernel, stride, pad).
+RESNET18_CONVS = [
+    (3, 64, 224, 7, 2, 3), (64, 64, 56, 3, 1, 1), (64, 128, 56, 3, 2, 1),
+    (64, 128, 56, 1, 2, 0), (128, 128, 28, 3, 1, 1), (128, 256, 28, 3, 2, 1),
+    (128, 256, 28, 1, 2, 0), (256, 256, 14, 3, 1, 1), (256, 512, 14, 3, 2, 1),
+    (256, 512, 14, 1, 2, 0), (512, 512, 7, 3, 1, 1),
+]
+
+
+def workloads(quick: bool) -> list[Workload]:
+    w: list[Workload] = []
+    for n in ([128, 512] if quick else [128, 256, 512, 1024, 2048]):
+        a, b = _rand(n, n), _rand(n, n)
+        w.append(Workload(f"matmul {n}x{n}x{n}", "matmul", "MatMul", [a, b],
+                          numpy_fn=np.matmul, flops=2.0 * n**3))
+    # transformer shapes (BERT-base, seq 128): projections, FFN, attention scores
+    for m, k, n in ([(128, 768, 768)] if quick else [(128, 768, 768), (128, 768, 3072),
+                                                       (128, 3072, 768), (512, 1024, 4096)]):
+        a, b = _rand(m, k), _rand(k, n)
+        w.append(Workload(f"matmul {m}x{k}x{n}", "matmul", "MatMul", [a, b],
+                          numpy_fn=np.matmul, flops=2.0 * m * k * n))
+    a, b = _rand(12, 128, 64), _rand(12, 64, 128)
+    w.append(Workload("matmul attn [12,128,64]x[12,64,128]", "matmul", "MatMul", [a, b],
+                      numpy_fn=np.matmul, flops=2.0 * 12 * 128 * 64 * 128))
+    for n in ([256] if quick else [128, 512, 2048]):
+        a, b, c = _rand(n, n), _rand(n, n), _rand(n)
+        w.append(Workload(f"gemm {n} transB+bias", "gemm", "Gemm", [a, b, c],
+                          attrs={"trans_b": 1}, onnx_attrs={"transB": 1},
+                          numpy_fn=lambda a, b, c: a @ b.T + c, flops=2.0 * n**3))
+    for cin, cout, h, k, s, p in (RESNET18_CONVS[:3] if quick else RESNET18_CONVS):
+        x, wt = _rand(1, cin, h, h), _rand(cout, cin, k, k)
+        ho = (h + 2 * p - k) // s + 1
+        w.append(Workload(f"conv {cin}->{cout} {k}x{k}/{s} @{h}", "conv", "Conv", [x, wt],
+                          attrs={"strides": [s, s], "pads": [p] * 4, "kernel_shape": [k, k]},
+                          onnx_attrs={"strides": [s, s], "pads": [p] * 4,
+                                      "kernel_shape": [k, k]},
+                          flops=2.0 * cout * ho * ho * cin * k * k))
+    for shape in ([(12, 128, 128)] if quick else [(12, 128, 128), (12, 512, 512),
+                                                    (128, 30522)]):
+        w.append(Workload(f"softmax {list(shape)}", "softmax", "Softmax", [_rand(*shape)],
+                          attrs={"axis": -1}, onnx_attrs={"axis": -1}, numpy_fn=_np_softmax))
+    for rows, d in ([(128, 768)] if quick else [(128, 768), (512, 768), (2048, 1024)]):
+        x, g, b = _rand(rows, d), _rand(d), _rand(d)
+        w.append(Workload(f"layer_normalization [{rows},{d}]", "layer_normalization",
+                          "LayerNormalization", [x, g, b], attrs={"axis": -1},
+                          onnx_attrs={"axis": -1}, numpy_fn=_np_layer_norm))
+    sizes = [1000, 100_000] if quick else [1000, 10_000, 100_000, 1_000_000, 10_000_000]
+    for n in sizes:
+        x, y = _rand(n), _rand(n)
+        w.append(Workload(f"add {n:.0e}", "add", "Add", [x, y], numpy_fn=np.add))
+        w.append(Workload(f"mul {n:.0e}", "mul", "Mul", [x, y], numpy_fn=np.multiply))
+        w.append(Workload(f"relu {n:.0e}", "relu", "Relu", [x],
+                          numpy_fn=lambda x: np.maximum(x, 0)))
+        w.append(Workload(f"sigmoid {n:.0e}", "sigmoid", "Sigmoid", [x],
+                          numpy_fn=lambda x: 1 / (1 + np.exp(-x))))
+        w.append(Workload(f"exp {n:.0e}", "exp", "Exp", [x], numpy_fn=np.exp))
+    return w
+
+
+def measure(fn: Callable[[], Any], min_time: float = 0.2, repeats: int = 5) -> float:
+    """Median seconds per call over `repeats` batches, each running >= min_time/repeats."""
+    fn()  # warm up: caches, allocator, lazy initialisation
+    t0 = time.perf_counter()
+    fn()
+    once = max(time.perf_counter() - t0, 1e-7)
+    per_batch = max(1, int(min_time / repeats / once))
+    samples = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        for _ in range(per_batch):
+            fn()
+        samples.append((time.perf_counter() - t0) / per_batch)
+    return statistics.median(samples)
+
+
+def ort_session(wl: Workload, threads: int) -> Callable[[], Any] | None:
+    try:
+        import onnxruntime as ort
+        from onnx import TensorProto, helper
+    except ImportError:
+        return None
+    names = [f"in{i}" for i in range(len(wl.inputs))]
+    node = helper.make_node(wl.onnx_op, names, ["out"], **wl.onnx_attrs)
+    graph = helper.make_graph(
+        [node], "bench",
+        [helper.make_tensor_value_info(n, TensorProto.FLOAT, list(x.shape))
+         for n, x in zip(names, wl.inputs, strict=True)],
+        [helper.make_tensor_value_info("out", TensorProto.FLOAT, None)])
+    opset = 17 if wl.onnx_op == "LayerNormalization" else 13
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", opset)])
+    opts = ort.SessionOptions()
+    opts.intra_op_num_threads = threads
+    opts.inter_op_num_threads = 1
+    opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    sess = ort.InferenceSession(model.SerializeToString(), opts,
+                                providers=["CPUExecutionProvider"])
+    feeds = dict(zip(names, wl.inputs, strict=True))
+    return lambda: sess.run(None, feeds)
+
+
+def xhal_call(wl: Workload) -> Callable[[], Any] | None:
+    import xhal
+
+    fn = getattr(xhal.ops, wl.op, None)
+    if fn is None:
+        return None
+    args = [xhal.tensor(x) for x in wl.inputs]
+    return lambda: fn(*args, **wl.attrs)
+
+
+def run(threads: int, name_filter: str | None, quick: bool) -> list[dict[str, Any]]:
+    rows = []
+    for wl in workloads(quick):
+        if name_filter and name_filter not in wl.name:
+            continue
+        row: dict[str, Any] = {"workload": wl.name, "threads": threads}
+        impls = {"xhal": xhal_call(wl), "ort": ort_session(wl, threads),
+                 "numpy": (lambda wl=wl: wl.numpy_fn(*wl.inputs)) if wl.numpy_fn else None}
+        for key, fn in impls.items():
+            row[key] = measure(fn) if fn is not None else None
+        if row["xhal"] is not None:
+            for peer in ("numpy", "ort"):
+                if row[peer]:
+                    row[f"xhal/{peer}"] = row["xhal"] / row[peer]
+            if wl.flops:
+                row["xhal_gflops"] = wl.flops / row["xhal"] / 1e9
+                if row["numpy"]:
+                    row["numpy_gflops"] = wl.flops / row["numpy"] / 1e9
+        rows.append(row)
+        print(_format_row(row), flush=True)
+    return rows
+
+
+def _ms(t: float | None) -> str:
+    return "      -" if t is None else f"{t * 1e3:9.3f}"
+
+
+def _ratio(r: float | None) -> str:
+    return "    -" if r is None else f"{r:5.2f}"
+
+
+def _format_row(row: dict[str, Any]) -> str:
+    gf = f"{row['xhal_gflops']:7.1f}" if "xhal_gflops" in row else "      -"
+    return (f"{row['workload']:<38} {_ms(row['xhal'])} {_ms(row['numpy'])} {_ms(row['ort'])}"
+            f"   {_ratio(row.get('xhal/numpy'))}  {_ratio(row.get('xhal/ort'))}  {gf}")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--threads", type=int, default=os.cpu_count() or 1)
+    parser.add_argument("--filter")
+    parser.add_argument("--quick", action="store_true", help="a few small workloads")
+    parser.add_argument("--json", help="write the rows as JSON")
+    args = parser.parse_args()
+    # The thread counts must be set before numpy's OpenBLAS and xhal's plugin start.
+    if os.environ.get("XHAL_CPU_THREADS") != str(args.threads):
+        env = dict(os.environ, XHAL_CPU_THREADS=str(args.threads),
+                   OPENBLAS_NUM_THREADS=str(args.threads), OMP_NUM_THREADS=str(args.threads))
+        os.execve(sys.executable, [sys.executable, *sys.argv], env)
+    coretype = os.environ.get("OPENBLAS_CORETYPE", "(unset)")
+    print(f"threads {args.threads}, OPENBLAS_CORETYPE={coretype}")
+    print(f"{'workload':<38} {'xhal ms':>9} {'numpy ms':>9} {'ort ms':>9}   "
+          f"{'x/np':>5}  {'x/ort':>5}  {'GFLOP/s':>7}")
+    rows = run(args.threads, args.filter, args.quick)
+    if args.json:
+        with open(args.json, "w", encoding="utf-8") as fh:
+            json.dump({"threads": args.threads, "openblas_coretype": coretype, "rows": rows},
+                      fh, indent=1)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
