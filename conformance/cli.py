@@ -46,6 +46,11 @@ def _parser() -> argparse.ArgumentParser:
         help="run only cases whose id contains this text or matches this glob",
     )
     p.add_argument("--list", action="store_true", help="list the matching case ids and exit")
+    p.add_argument(
+        "--onnx-node-tests",
+        action="store_true",
+        help="run ONNX's backend node tests (those the specs cover) instead of the spec cases",
+    )
     return p
 
 
@@ -71,9 +76,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = args[1:]
     opts = _parser().parse_args(args)
     if opts.list:
-        for case in generate_cases(xhal.specs()):
-            if matches(case.id, opts.filter):
-                print(case.id)
+        if opts.onnx_node_tests:
+            from .onnx_node_tests import load_tests
+
+            names = [t.name for t in load_tests()]
+        else:
+            names = [c.id for c in generate_cases(xhal.specs())]
+        for name in names:
+            if matches(name, opts.filter):
+                print(name)
         return 0
     loaded: list[Any] = []
     try:
@@ -86,7 +97,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not devices:
         print("xhal conformance: no devices found", file=sys.stderr)
         return 1
-    report = run(devices, opts.filter)
+    if opts.onnx_node_tests:
+        from . import onnx_node_tests
+
+        report = onnx_node_tests.run(devices, opts.filter)
+    else:
+        report = run(devices, opts.filter)
     print_report(report)
     if opts.json:
         write_json(report, opts.json)

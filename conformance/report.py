@@ -68,12 +68,14 @@ def print_report(report: Report, file: IO[str] | None = None) -> None:
             table.add_column(col)
         for col in ("passed", "failed", "unsupported"):
             table.add_column(col, justify="right")
+        from rich.markup import escape
+
         for op, dt, dev, c in rows:
             failed = c[FAIL] + c[ERROR]
             table.add_row(
-                op,
-                dt,
-                dev,
+                escape(op),  # "softmax[decomposed]" is not markup
+                escape(dt),
+                escape(dev),
                 str(c[PASS]),
                 f"[red]{failed}[/red]" if failed else "0",
                 str(c[UNSUPPORTED]),
@@ -98,6 +100,8 @@ def print_report(report: Report, file: IO[str] | None = None) -> None:
             print(line, file=out)
     if len(details) > MAX_DETAILS:
         print(f"... {len(details) - MAX_DETAILS} more failures (see --json)", file=out)
+    for line in getattr(report, "extra_lines", list)():  # e.g. the ONNX node tests' rates
+        print(line, file=out)
     print(_unsupported_line(report), file=out)
     print(summary_line(report), file=out)
 
@@ -108,6 +112,12 @@ def _number(value: float | None) -> float | None:
 
 
 def to_json(report: Report) -> dict[str, Any]:
+    doc = _to_json(report)
+    doc.update(getattr(report, "extra_json", dict)())  # added fields only, per the schema rule
+    return doc
+
+
+def _to_json(report: Report) -> dict[str, Any]:
     return {
         "schema": SCHEMA,
         "devices": report.devices,
