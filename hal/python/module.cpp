@@ -144,4 +144,5 @@ PYBIND11_MODULE(_C, m) {
   m.def("launch", &launch, py::arg("device"), py::arg("op_id"), py::arg("version"),
         py::arg("inputs"), py::arg("attrs"), py::arg("outputs"));
   bind_tensor(m);
+  bind_fast_op(m);
 }

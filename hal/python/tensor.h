@@ -57,6 +57,7 @@ class TensorImpl {
 xhal_dl_device_t dl_device_of(int32_t device);
 
 void bind_tensor(pybind11::module_& m);
+void bind_fast_op(pybind11::module_& m);
 void bind_dlpack(pybind11::module_& m, pybind11::class_<TensorImpl, std::shared_ptr<TensorImpl>>& cls);
 
 }  // namespace xhal::python

@@ -37,7 +37,7 @@ class _Plan:
     the general path."""
 
     __slots__ = ("op_id", "version", "inputs", "defaults", "allowed", "rules", "simple",
-                 "variadic_out", "has_decomposition")
+                 "variadic_out", "has_decomposition", "native")
 
     def __init__(self, spec: dict[str, Any]) -> None:
         from .shape_rules import RULES, parse_rule
@@ -67,6 +67,25 @@ class _Plan:
             self.rules.append((RULES.get(fn_name), argspec, arg_names, out["type"]))
         if any(rule is None for rule, *_ in self.rules):
             self.simple = False
+        self.native = self._native_fast_op(spec) if self.simple else None
+
+    def _native_fast_op(self, spec: dict[str, Any]) -> Any:
+        """Elementwise ops (one output shaped `same` or `broadcast` of inputs, no optional
+        inputs) go through one native call: for them Python's cost would dominate."""
+        from .shape_rules import parse_rule
+
+        fn_name, arg_names = parse_rule(spec["shape"][spec["outputs"][0]["name"]])
+        names = [i["name"] for i in spec["inputs"]]
+        if (len(spec["outputs"]) != 1 or fn_name not in ("same", "broadcast")
+                or any(i.get("optional") for i in spec["inputs"])
+                or not all(a in names for a in arg_names)):
+            return None
+        var_names = list(spec["type_vars"])
+        type_var = [var_names.index(i["type"]) for i in spec["inputs"]]
+        allowed = [sum(1 << d for d in allowed_ids) for *_, allowed_ids in self.inputs]
+        return _C.FastOp(self.op_id, self.version, type_var, allowed,
+                         0 if fn_name == "same" else 1, [names.index(a) for a in arg_names],
+                         var_names.index(spec["outputs"][0]["type"]))
 
 
 _PLANS: dict[str, _Plan] = {}
@@ -124,6 +143,11 @@ def call(op: str, inputs: tuple, attrs: dict[str, Any],
     plan = _PLANS.get(op)
     if plan is None:
         plan = _PLANS[op] = _Plan(op_spec(op))
+    if plan.native is not None and device is None:
+        out = plan.native(inputs, {k: v for k, v in attrs.items() if v is not None}
+                          if attrs else attrs)
+        if out is not None:
+            return Tensor(out, inputs[0]._device)
     if plan.simple and device is None:
         try:
             dev, outs = _fast_call(plan, inputs, attrs)
