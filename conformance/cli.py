@@ -1,5 +1,9 @@
 """``xhal conformance``: run the suite on devices and report.
 
+Each device's cases run in a worker process (``--in-process`` to run them here): a kernel that
+crashes is reported as ``crashed``, one that runs past ``--timeout`` as ``timeout``, and the run
+goes on. ``--onnx-node-tests`` runs ONNX's backend node tests instead (in this process).
+
 Exit status: 0 when at least one case ran and none failed; 1 on any failure or error, or when
 no case ran at all (so an empty filter or an all-unsupported device is not mistaken for green);
 2 on a usage problem (unknown device, plugin that does not load).
@@ -46,6 +50,18 @@ def _parser() -> argparse.ArgumentParser:
         help="run only cases whose id contains this text or matches this glob",
     )
     p.add_argument("--list", action="store_true", help="list the matching case ids and exit")
+    p.add_argument(
+        "--timeout",
+        type=float,
+        default=60.0,
+        metavar="SECONDS",
+        help="a case running longer than this is reported as 'timeout' (default 60)",
+    )
+    p.add_argument(
+        "--in-process",
+        action="store_true",
+        help="run the cases in this process (faster; a crashing kernel ends the run)",
+    )
     p.add_argument(
         "--onnx-node-tests",
         action="store_true",
@@ -101,8 +117,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         from . import onnx_node_tests
 
         report = onnx_node_tests.run(devices, opts.filter)
-    else:
+    elif opts.in_process:
         report = run(devices, opts.filter)
+    else:
+        from .isolation import run_isolated
+
+        report = run_isolated(devices, opts.filter, plugins=opts.plugin, timeout=opts.timeout)
     print_report(report)
     if opts.json:
         write_json(report, opts.json)

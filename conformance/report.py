@@ -14,7 +14,7 @@ from collections import Counter, defaultdict
 from pathlib import Path
 from typing import IO, Any
 
-from .runner import ERROR, FAIL, PASS, UNSUPPORTED, Report
+from .runner import FAILED_OUTCOMES, PASS, UNSUPPORTED, Report
 
 SCHEMA = "xhal.conformance/1"
 MAX_DETAILS = 50  # failure details printed in the terminal (all of them go to JSON)
@@ -71,7 +71,7 @@ def print_report(report: Report, file: IO[str] | None = None) -> None:
         from rich.markup import escape
 
         for op, dt, dev, c in rows:
-            failed = c[FAIL] + c[ERROR]
+            failed = sum(c[o] for o in FAILED_OUTCOMES)
             table.add_row(
                 escape(op),  # "softmax[decomposed]" is not markup
                 escape(dt),
@@ -92,7 +92,7 @@ def print_report(report: Report, file: IO[str] | None = None) -> None:
         )
         for op, dt, dev, c in rows:
             print(
-                f"{op:<12} {dt:<10} {dev:<12} {c[PASS]:>6} {c[FAIL] + c[ERROR]:>6} "
+                f"{op:<12} {dt:<10} {dev:<12} {c[PASS]:>6} {sum(c[o] for o in FAILED_OUTCOMES):>6} "
                 f"{c[UNSUPPORTED]:>11}",
                 file=out,
             )

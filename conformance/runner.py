@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -29,7 +29,10 @@ from .compare import compare, tolerance
 from .reference import evaluate
 
 PASS, FAIL, UNSUPPORTED, ERROR = "pass", "fail", "unsupported", "error"
-OUTCOMES = (PASS, FAIL, UNSUPPORTED, ERROR)
+# Only with process isolation (see .isolation): the worker died (signal) or ran too long.
+CRASHED, TIMEOUT = "crashed", "timeout"
+OUTCOMES = (PASS, FAIL, UNSUPPORTED, ERROR, CRASHED, TIMEOUT)
+FAILED_OUTCOMES = (FAIL, ERROR, CRASHED, TIMEOUT)
 
 
 @dataclass
@@ -50,7 +53,7 @@ class CaseResult:
 
     @property
     def failed(self) -> bool:
-        return self.outcome in (FAIL, ERROR)
+        return self.outcome in FAILED_OUTCOMES
 
 
 @dataclass
@@ -69,9 +72,9 @@ class Report:
 
     @property
     def failed(self) -> int:
-        """Failures and errors together: both mean the device is not conformant."""
+        """Failures, errors, crashes and timeouts together: each means not conformant."""
         c = self.counts()
-        return c[FAIL] + c[ERROR]
+        return sum(c[o] for o in FAILED_OUTCOMES)
 
     @property
     def unsupported(self) -> int:
@@ -337,6 +340,26 @@ def run(
     if cases is None:
         cases = generate_cases(xhal.specs())
     report = Report(devices=[describe_device(d) for d in devices])
+    for case, plain, decomposed in select(cases, filter, decompositions):
+        prepared = prepare(case)
+        for device in devices:
+            rows = []
+            if plain:
+                rows.append(run_prepared(case, device, prepared, decomposed=False))
+            if decomposed:
+                rows.append(run_prepared(case, device, prepared, decomposed=True))
+            for r in rows:
+                report.results.append(r)
+                if progress is not None:
+                    progress(r)
+    return report
+
+
+def select(
+    cases: Iterable[Case], filter: str | None, decompositions: bool = True
+) -> Iterator[tuple[Case, bool, bool]]:
+    """``(case, run it plainly, run it through its decomposition)`` for the cases ``filter``
+    selects (by the case id or by its ``<op>[decomposed]`` id)."""
     for case in cases:
         plain = matches(case.id, filter)
         decomposed = (
@@ -345,39 +368,37 @@ def run(
             and bool((case.spec.get("decomposition") or {}).get("body"))
             and (plain or matches(decomposed_id(case), filter))
         )
-        if not (plain or decomposed):
-            continue
-        try:
-            arrays = case.arrays()
-            expected = evaluate(case.spec, arrays, case.attrs, case.output_dtypes())
-        except Exception as exc:  # noqa: BLE001 - a broken reference is reported, not fatal
-            broken = f"reference failed: {type(exc).__name__}: {exc}"
-        else:
-            broken = ""
-        for device in devices:
-            rows = []
-            if broken:
-                name = _device_name(device)
-                if plain:
-                    rows.append(CaseResult(case.id, case.op, case.dtype, name, ERROR, broken))
-                if decomposed:
-                    rows.append(
-                        CaseResult(
-                            decomposed_id(case),
-                            f"{case.op}[decomposed]",
-                            case.dtype,
-                            name,
-                            ERROR,
-                            broken,
-                        )
-                    )
-            else:
-                if plain:
-                    rows.append(run_case(case, device, arrays, expected))
-                if decomposed:
-                    rows.append(run_decomposed(case, device, arrays, expected))
-            for r in rows:
-                report.results.append(r)
-                if progress is not None:
-                    progress(r)
-    return report
+        if plain or decomposed:
+            yield case, plain, decomposed
+
+
+Prepared = tuple[Any, Any, str]  # (arrays, expected, "" or why the reference failed)
+
+
+def prepare(case: Case) -> Prepared:
+    """A case's inputs and reference outputs (or the reason the reference failed)."""
+    try:
+        arrays = case.arrays()
+        expected = evaluate(case.spec, arrays, case.attrs, case.output_dtypes())
+    except Exception as exc:  # noqa: BLE001 - a broken reference is reported, not fatal
+        return None, None, f"reference failed: {type(exc).__name__}: {exc}"
+    return arrays, expected, ""
+
+
+def run_prepared(case: Case, device: Any, prepared: Prepared, *, decomposed: bool) -> CaseResult:
+    """One row: the case on ``device``, plainly or through the op's decomposition."""
+    arrays, expected, broken = prepared
+    if broken:
+        if decomposed:
+            return CaseResult(
+                decomposed_id(case),
+                f"{case.op}[decomposed]",
+                case.dtype,
+                _device_name(device),
+                ERROR,
+                broken,
+            )
+        return CaseResult(case.id, case.op, case.dtype, _device_name(device), ERROR, broken)
+    if decomposed:
+        return run_decomposed(case, device, arrays, expected)
+    return run_case(case, device, arrays, expected)

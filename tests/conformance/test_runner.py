@@ -225,7 +225,18 @@ def test_cli_exit_status_and_json(
     monkeypatch.setattr(xhal, "load_plugin", load_plugin, raising=False)
     out = tmp_path / "report.json"
     assert (
-        cli.main(["--filter", "relu/*/unary[7]", "--plugin", "libnpu.so", "--json", str(out)]) == 0
+        cli.main(
+            [
+                "--in-process",
+                "--filter",
+                "relu/*/unary[7]",
+                "--plugin",
+                "libnpu.so",
+                "--json",
+                str(out),
+            ]
+        )
+        == 0
     )
     doc = json.loads(out.read_text())
     assert {c["device"] for c in doc["cases"]} == {"cpu:0", "npu:0"}
@@ -235,12 +246,20 @@ def test_cli_exit_status_and_json(
     )
     assert (
         cli.main(
-            ["--device", "npu:0", "--plugin", "libnpu.so", "--filter", "relu/float32/unary[7]"]
+            [
+                "--in-process",
+                "--device",
+                "npu:0",
+                "--plugin",
+                "libnpu.so",
+                "--filter",
+                "relu/float32/unary[7]",
+            ]
         )
         == 1
     )
     assert "0 passed, 0 failed" in capsys.readouterr().out  # nothing ran: not green
-    assert cli.main(["--filter", "no-such-case"]) == 1
+    assert cli.main(["--in-process", "--filter", "no-such-case"]) == 1
     assert cli.main(["--plugin", "broken.so"]) == 2
     assert "cannot open shared object" in capsys.readouterr().err
     assert cli.main(["conformance", "--list", "--filter", "gemm/float16/case1"]) == 0
