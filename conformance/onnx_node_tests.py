@@ -49,6 +49,11 @@ class NotApplicable(Exception):  # noqa: N818 - a classification, not an error
     """The test exercises something outside the standard's specs (with the reason)."""
 
 
+class SpecGap(Exception):  # noqa: N818 - a classification, not an error
+    """A mapped op whose spec cannot express the node (an attribute, input or output ONNX has
+    and the spec lacks): the test is applicable and fails with this reason."""
+
+
 # --------------------------------------------------------------------------------------------
 # Loading (cached per process: the loader builds every model and data set in memory)
 # --------------------------------------------------------------------------------------------
@@ -116,7 +121,7 @@ def convert_attribute(
     name = renamed.get(attr.name, attr.name)
     decl = next((a for a in spec.get("attributes") or [] if a["name"] == name), None)
     if decl is None:
-        raise KeyError(f"{spec['op']}: ONNX attribute {attr.name!r} has no xhal attribute")
+        raise SpecGap(f"{spec['op']}: ONNX attribute {attr.name!r} has no xhal attribute")
     value = helper.get_attribute_value(attr)
     kind = decl["type"]
     if kind == "dtype":
@@ -152,7 +157,7 @@ def _bind(
         else:
             if not name:
                 continue  # a trailing absent optional input the standard does not have
-            raise NotApplicable(f"{spec['op']}: ONNX input {k} ({name}) is not in the spec")
+            raise SpecGap(f"{spec['op']}: ONNX input {k} ({name}) is not in the spec")
         out.append((info, name or None))
     return out
 
@@ -170,22 +175,69 @@ class _Node:
     inputs: list[tuple[Mapping[str, Any], str | None]]
     outputs: list[str]
     attrs: dict[str, Any]
+    gap: str = ""  # what ONNX has and the spec lacks (the test then fails with this)
 
 
-def _resolve(node: Any, specs: Specs) -> _Node:
-    """The node against its spec. The model's opset is not compared with the spec's ONNX
-    version: a version that changed the semantics shows up as a failure (or an exclusion)."""
+def _onnx_version(op_type: str, opset: int) -> int | None:
+    """The version of ONNX ``op_type`` in force at ``opset``."""
+    import onnx.defs
+
+    try:
+        return int(onnx.defs.get_schema(op_type, opset, "").since_version)
+    except Exception:  # noqa: BLE001 - an op or opset ONNX does not know: no version
+        return None
+
+
+def _model_opset(model: Any) -> int:
+    return max(
+        (int(o.version) for o in model.opset_import if o.domain in ("", "ai.onnx")), default=0
+    )
+
+
+def _resolve(node: Any, specs: Specs, opset: int) -> _Node:
+    """The node against its spec. The model's opset matters only where the node uses an
+    attribute, input or output the spec lacks: at an older version of the op than the spec
+    follows that is "not applicable" (the op changed), at the same version a failure (a gap
+    in the spec). Semantic changes between versions otherwise show up as failures."""
     if node.domain not in ("", "ai.onnx"):
         raise NotApplicable(f"{node.op_type}: domain {node.domain!r} is not ai.onnx")
     spec = specs.by_op_type.get(node.op_type)
     if spec is None:
         raise NotApplicable(f"no spec for ONNX {node.op_type}")
-    attrs = dict(convert_attribute(spec, a, specs.dtype_by_id) for a in node.attribute)
     outputs = list(node.output)
     declared = spec["outputs"]
-    if len(outputs) > len(declared) and not (declared and declared[-1].get("variadic")):
-        raise NotApplicable(f"{spec['op']}: the node has more outputs than the spec")
-    return _Node(spec, _bind(spec, list(node.input)), outputs, attrs)
+    gaps: list[str] = []
+    n_in = (
+        len(spec["inputs"])
+        if not (spec["inputs"] and spec["inputs"][-1].get("variadic"))
+        else len(node.input)
+    )
+    inputs = _bind(spec, list(node.input)[:n_in])
+    try:
+        _bind(spec, list(node.input))
+    except SpecGap as exc:
+        gaps.append(str(exc))
+    attrs: dict[str, Any] = {}
+    for a in node.attribute:
+        try:
+            name, value = convert_attribute(spec, a, specs.dtype_by_id)
+        except SpecGap as exc:
+            gaps.append(str(exc))
+        else:
+            attrs[name] = value
+    extra = [o for o in outputs[len(declared) :] if o]
+    if extra and not (declared and declared[-1].get("variadic")):
+        gaps.append(f"{spec['op']}: ONNX output(s) {', '.join(extra)} are not in the spec")
+    if gaps:
+        have = _onnx_version(node.op_type, opset)
+        want = int(spec["onnx"]["since_version"])
+        if have is not None and have < want:
+            # written for an older version of the op (ReduceMax-13's axes attribute): not a gap
+            raise NotApplicable(
+                f"{node.op_type}-{have} (opset {opset}) differs from {node.op_type}-{want}, "
+                f"which the spec follows: {'; '.join(gaps)}"
+            )
+    return _Node(spec, inputs, outputs, attrs, "; ".join(gaps))
 
 
 def _check_dtypes(n: _Node, values: Mapping[str, np.ndarray]) -> None:
@@ -217,7 +269,11 @@ def _run_node(n: _Node, values: dict[str, np.ndarray], device: Any) -> None:
         args.pop()
     kwargs = dict(n.attrs)
     variadic_out = bool(n.spec["outputs"]) and n.spec["outputs"][-1].get("variadic")
-    if variadic_out and "num_outputs" in {a["name"] for a in n.spec.get("attributes") or []}:
+    if (
+        variadic_out
+        and "num_outputs" in {a["name"] for a in n.spec.get("attributes") or []}
+        and all(name is None for _, name in n.inputs[1:])  # no split sizes given
+    ):
         kwargs.setdefault("num_outputs", len(n.outputs))
     result = getattr(xhal.ops, n.spec["op"])(*args, **kwargs, device=device)
     results = result if isinstance(result, (tuple, list)) else (result,)
@@ -254,17 +310,16 @@ def classify(test: Any, specs: Specs) -> tuple[str, list[_Node], str]:
     try:
         if not expanded and len(graph.node) != 1:
             raise NotApplicable(f"{len(graph.node)} nodes in a non-expanded test")
-        nodes = [_resolve(node, specs) for node in graph.node]
-    except (NotApplicable, KeyError) as exc:
-        if isinstance(exc, KeyError) and not expanded:
-            # an attribute the spec lacks on a mapped op: the spec is incomplete, a failure
-            return op, [], f"!{exc.args[0]}"
+        opset = _model_opset(test.model)
+        nodes = [_resolve(node, specs, opset) for node in graph.node]
+    except NotApplicable as exc:
         return op, [], str(exc.args[0] if exc.args else exc)
     if expanded:
         base_type = _base_op_type(test.name) or "?"
         base = specs.by_op_type.get(base_type)
         op = f"{base['op'] if base else base_type}[expanded]"
-    return op, nodes, ""
+    gaps = "; ".join(n.gap for n in nodes if n.gap)
+    return op, nodes, f"!{gaps}" if gaps else ""
 
 
 @functools.cache
@@ -469,6 +524,8 @@ def _reason_kind(message: str) -> str:
         return "no spec"
     if " admits " in message:
         return "dtype"
+    if "which the spec follows" in message:
+        return "older op version"
     if "not a tensor" in message:
         return "non-tensor"
     return "other"
