@@ -130,7 +130,7 @@ int64_t now_ns() {
 uint64_t supported_dtype_mask() {
   const int32_t dtypes[] = {XHAL_DTYPE_FLOAT32, XHAL_DTYPE_FLOAT64, XHAL_DTYPE_FLOAT16,
                             XHAL_DTYPE_INT32,   XHAL_DTYPE_INT64,   XHAL_DTYPE_BOOL,
-                            XHAL_DTYPE_INT8,    XHAL_DTYPE_UINT8};
+                            XHAL_DTYPE_INT8,    XHAL_DTYPE_UINT8,   XHAL_DTYPE_BFLOAT16};
   uint64_t mask = 0;
   for (int32_t d : dtypes) mask |= uint64_t{1} << d;
   return mask;

@@ -13,6 +13,10 @@ xhal_status_t register_softmax_kernels(const xhal_host_api_t* host, xhal_registr
 xhal_status_t register_reshape_kernels(const xhal_host_api_t* host, xhal_registry_t registry);
 xhal_status_t register_transpose_kernels(const xhal_host_api_t* host, xhal_registry_t registry);
 xhal_status_t register_reduce_sum_kernels(const xhal_host_api_t* host, xhal_registry_t registry);
+xhal_status_t register_reduce_kernels(const xhal_host_api_t* host, xhal_registry_t registry);
+xhal_status_t register_argminmax_kernels(const xhal_host_api_t* host, xhal_registry_t registry);
+xhal_status_t register_cumsum_kernels(const xhal_host_api_t* host, xhal_registry_t registry);
+xhal_status_t register_topk_kernels(const xhal_host_api_t* host, xhal_registry_t registry);
 
 // All of the above, stopping at the first failure.
 xhal_status_t register_all_kernels(xhal_registry_t registry) noexcept;

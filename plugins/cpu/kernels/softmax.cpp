@@ -1,6 +1,7 @@
-// softmax along one axis: Y = exp(X - max) / sum(exp(X - max)), literally, so a row holding NaN
-// or only -Inf gives NaN as the numpy reference does. float32 and float16 compute in float32
-// with the sum accumulated in float64; float64 computes in float64.
+// softmax and log_softmax along one axis: Y = exp(X - max) / sum(exp(X - max)), and
+// Y = (X - max) - log(sum(exp(X - max))), literally, so a row holding NaN or only -Inf gives NaN
+// as the numpy reference does. float32, float16 and bfloat16 compute in float32 with the sum
+// accumulated in float64; float64 computes in float64.
 #include <algorithm>
 #include <cmath>
 #include <type_traits>
@@ -13,7 +14,6 @@
 namespace xhal_cpu {
 namespace {
 
-constexpr const char* kOp = "softmax";
 
 // When the axis is not the last one, up to kInnerBlock columns of the trailing dims are done
 // together, as a block of at most kBlockElems elements (at least one column) that stays in
@@ -39,17 +39,29 @@ XHAL_CPU_SIMD_CLONES double exp_shift_sum(F* buf, int64_t n, F m) {
 }
 
 // One contiguous row of length n, in place in `buf` (float or double).
-template <class F>
+template <bool kLog, class F>
 void softmax_row(F* buf, int64_t n) {
   F m = buf[0];
   for (int64_t i = 1; i < n; ++i) m = buf[i] > m ? buf[i] : m;  // a NaN shows up in the sum
-  const double sum = exp_shift_sum(buf, n, m);
-  const F inv = static_cast<F>(1.0 / sum);
-  for (int64_t i = 0; i < n; ++i) buf[i] *= inv;
+  if constexpr (kLog) {
+    for (int64_t i = 0; i < n; ++i) buf[i] -= m;
+    double acc[8] = {};
+    int64_t i = 0;
+    for (; i + 8 <= n; i += 8)
+      for (int k = 0; k < 8; ++k) acc[k] += exp_of(buf[i + k]);
+    double sum = ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]));
+    for (; i < n; ++i) sum += exp_of(buf[i]);
+    const F ls = static_cast<F>(std::log(sum));
+    for (int64_t j = 0; j < n; ++j) buf[j] -= ls;
+  } else {
+    const double sum = exp_shift_sum(buf, n, m);
+    const F inv = static_cast<F>(1.0 / sum);
+    for (int64_t i = 0; i < n; ++i) buf[i] *= inv;
+  }
 }
 
 // Columns j in [0, w) of an [L, stride] block (the axis runs down the rows), in place.
-template <class F>
+template <bool kLog, class F>
 XHAL_CPU_SIMD_CLONES void softmax_columns(F* buf, int64_t L, int64_t stride, int64_t w, F* mx,
                                           double* sum) {
   std::copy(buf, buf + w, mx);
@@ -58,6 +70,21 @@ XHAL_CPU_SIMD_CLONES void softmax_columns(F* buf, int64_t L, int64_t stride, int
     for (int64_t j = 0; j < w; ++j) mx[j] = x[j] > mx[j] ? x[j] : mx[j];
   }
   std::fill(sum, sum + w, 0.0);
+  if constexpr (kLog) {
+    for (int64_t l = 0; l < L; ++l) {
+      F* x = buf + l * stride;
+      for (int64_t j = 0; j < w; ++j) {
+        x[j] -= mx[j];
+        sum[j] += exp_of(x[j]);
+      }
+    }
+    for (int64_t j = 0; j < w; ++j) mx[j] = static_cast<F>(std::log(sum[j]));  // reuse as log(sum)
+    for (int64_t l = 0; l < L; ++l) {
+      F* x = buf + l * stride;
+      for (int64_t j = 0; j < w; ++j) x[j] -= mx[j];
+    }
+    return;
+  }
   for (int64_t l = 0; l < L; ++l) {
     F* x = buf + l * stride;
     for (int64_t j = 0; j < w; ++j) {
@@ -72,11 +99,13 @@ XHAL_CPU_SIMD_CLONES void softmax_columns(F* buf, int64_t L, int64_t stride, int
   }
 }
 
-// Loads `n` elements of T as compute type F (a copy, or a float16 widening).
+// Loads `n` elements of T as compute type F (a copy, or a float16/bfloat16 widening).
 template <class T, class F>
 void load(const T* src, F* dst, int64_t n) {
   if constexpr (std::is_same_v<T, Half>)
     half_to_float_n(src, dst, n);
+  else if constexpr (std::is_same_v<T, BFloat16>)
+    for (int64_t i = 0; i < n; ++i) dst[i] = bfloat16_to_float(src[i].bits);
   else
     std::copy(src, src + n, dst);
 }
@@ -85,28 +114,30 @@ template <class T, class F>
 void store(const F* src, T* dst, int64_t n) {
   if constexpr (std::is_same_v<T, Half>)
     float_to_half_n(src, dst, n);
+  else if constexpr (std::is_same_v<T, BFloat16>)
+    for (int64_t i = 0; i < n; ++i) dst[i] = BFloat16{float_to_bfloat16(src[i])};
   else
     std::copy(src, src + n, dst);
 }
 
-template <class T>
-xhal_status_t softmax_kernel(const xhal_kernel_context_t* ctx, const xhal_tensor_t* X,
-                             const xhal_softmax_v1_attrs_t* given, xhal_tensor_t* Y) {
+template <bool kLog, class T>
+xhal_status_t softmax_impl(const xhal_kernel_context_t* ctx, const xhal_tensor_t* X,
+                           int64_t axis_attr, xhal_tensor_t* Y) {
+  const char* kOp = kLog ? "log_softmax" : "softmax";
   return guarded(kOp, [&] {
     using F = compute_t<T>;
     constexpr int32_t dt = DType<T>::id;
     XHAL_CPU_TRY(check_context(kOp, ctx));
     XHAL_CPU_TRY(check_tensor(kOp, "input X", X, dt));
     XHAL_CPU_TRY(check_tensor(kOp, "output Y", Y, dt));
-    const xhal_softmax_v1_attrs_t at = read_attrs(given, xhal_softmax_v1_attrs_init);
     const Dims dx = dims_of(X), dy = dims_of(Y);
     if (dx != dy)
-      return fail(XHAL_ERROR_INVALID_ARGUMENT, "softmax: output Y has shape %s; X has shape %s",
+      return fail(XHAL_ERROR_INVALID_ARGUMENT, "%s: output Y has shape %s; X has shape %s", kOp,
                   to_string(dy).c_str(), to_string(dx).c_str());
-    const int axis = normalize_axis(at.axis, dx.rank);
+    const int axis = normalize_axis(axis_attr, dx.rank);
     if (axis < 0)
-      return fail(XHAL_ERROR_INVALID_ARGUMENT, "softmax: axis %lld is out of range for X %s",
-                  static_cast<long long>(at.axis), to_string(dx).c_str());
+      return fail(XHAL_ERROR_INVALID_ARGUMENT, "%s: axis %lld is out of range for X %s", kOp,
+                  static_cast<long long>(axis_attr), to_string(dx).c_str());
     if (dx.numel() == 0) return XHAL_OK;
     int64_t outer = 1, inner = 1;
     for (int i = 0; i < axis; ++i) outer *= dx[i];
@@ -122,10 +153,10 @@ xhal_status_t softmax_kernel(const xhal_kernel_context_t* ctx, const xhal_tensor
         for (int64_t r = r0; r < r1; ++r) {
           if constexpr (std::is_same_v<T, F>) {  // work in the output row itself
             std::copy(x + r * L, x + (r + 1) * L, y + r * L);
-            softmax_row(y + r * L, L);
+            softmax_row<kLog>(y + r * L, L);
           } else {
             load(x + r * L, buf.data(), L);
-            softmax_row(buf.data(), L);
+            softmax_row<kLog>(buf.data(), L);
             store(buf.data(), y + r * L, L);
           }
         }
@@ -149,10 +180,10 @@ xhal_status_t softmax_kernel(const xhal_kernel_context_t* ctx, const xhal_tensor
         if constexpr (std::is_same_v<T, F>) {  // work in the output block itself
           for (int64_t l = 0; l < L; ++l)
             std::copy(x + base + l * inner, x + base + l * inner + w, y + base + l * inner);
-          softmax_columns(y + base, L, inner, w, mx.data(), sum.data());
+          softmax_columns<kLog>(y + base, L, inner, w, mx.data(), sum.data());
         } else {
           for (int64_t l = 0; l < L; ++l) load(x + base + l * inner, buf.data() + l * w, w);
-          softmax_columns(buf.data(), L, w, w, mx.data(), sum.data());
+          softmax_columns<kLog>(buf.data(), L, w, w, mx.data(), sum.data());
           for (int64_t l = 0; l < L; ++l) store(buf.data() + l * w, y + base + l * inner, w);
         }
       }
@@ -161,15 +192,35 @@ xhal_status_t softmax_kernel(const xhal_kernel_context_t* ctx, const xhal_tensor
   });
 }
 
+template <class T>
+xhal_status_t softmax_kernel(const xhal_kernel_context_t* ctx, const xhal_tensor_t* X,
+                             const xhal_softmax_v1_attrs_t* given, xhal_tensor_t* Y) {
+  return softmax_impl<false, T>(ctx, X, read_attrs(given, xhal_softmax_v1_attrs_init).axis, Y);
+}
+
+template <class T>
+xhal_status_t log_softmax_kernel(const xhal_kernel_context_t* ctx, const xhal_tensor_t* X,
+                                 const xhal_log_softmax_v1_attrs_t* given, xhal_tensor_t* Y) {
+  return softmax_impl<true, T>(ctx, X, read_attrs(given, xhal_log_softmax_v1_attrs_init).axis, Y);
+}
+
+template <class T>
+xhal_status_t register_both(const xhal_host_api_t* h, xhal_registry_t r) {
+  constexpr int32_t dt = DType<T>::id;
+  XHAL_CPU_TRY(xhal_register_softmax_v1(h, r, softmax_kernel<T>, dt, 0, "xhal.cpu.softmax"));
+  XHAL_CPU_TRY(
+      xhal_register_log_softmax_v1(h, r, log_softmax_kernel<T>, dt, 0, "xhal.cpu.log_softmax"));
+  return XHAL_OK;
+}
+
 }  // namespace
 
+// softmax and log_softmax.
 xhal_status_t register_softmax_kernels(const xhal_host_api_t* h, xhal_registry_t r) {
-  XHAL_CPU_TRY(xhal_register_softmax_v1(h, r, softmax_kernel<float>, XHAL_DTYPE_FLOAT32, 0,
-                                        "xhal.cpu.softmax"));
-  XHAL_CPU_TRY(xhal_register_softmax_v1(h, r, softmax_kernel<double>, XHAL_DTYPE_FLOAT64, 0,
-                                        "xhal.cpu.softmax"));
-  XHAL_CPU_TRY(xhal_register_softmax_v1(h, r, softmax_kernel<Half>, XHAL_DTYPE_FLOAT16, 0,
-                                        "xhal.cpu.softmax"));
+  XHAL_CPU_TRY(register_both<float>(h, r));
+  XHAL_CPU_TRY(register_both<double>(h, r));
+  XHAL_CPU_TRY(register_both<Half>(h, r));
+  XHAL_CPU_TRY(register_both<BFloat16>(h, r));
   return XHAL_OK;
 }
 
