@@ -13,6 +13,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <limits>
 #include <memory>
 #include <type_traits>
 #include <vector>
@@ -44,9 +45,80 @@ inline T from_acc(Acc v) {
     return static_cast<T>(v);  // unsigned -> signed keeps the two's complement bits
 }
 
+// Sum of n floats, accurately and fast: blocks of 256 summed in float32 over 16 interleaved
+// lanes (each lane adds 16 values: vectorises at full float32 width), the lanes and blocks
+// then added in float64.
+XHAL_CPU_SIMD_CLONES inline double sum_f32_blocked(const float* x, int64_t n) {
+  constexpr int64_t kBlock = 256;
+  double total = 0.0;
+  int64_t i = 0;
+  for (; i + kBlock <= n; i += kBlock) {
+    float acc[16] = {};
+    for (int64_t b = 0; b < kBlock; b += 16)
+      for (int k = 0; k < 16; ++k) acc[k] += x[i + b + k];
+    double lanes[4] = {};
+    for (int k = 0; k < 16; ++k) lanes[k & 3] += static_cast<double>(acc[k]);
+    total += (lanes[0] + lanes[1]) + (lanes[2] + lanes[3]);
+  }
+  for (; i < n; ++i) total += static_cast<double>(x[i]);
+  return total;
+}
+
+// Policies that add (sum, mean) say so with `static constexpr bool kAdditive = true`; float32
+// rows of those use sum_f32_blocked.
+template <class P, class = void>
+struct Additive : std::false_type {};
+template <class P>
+struct Additive<P, std::void_t<decltype(P::kAdditive)>> : std::bool_constant<P::kAdditive> {};
+
+// Policies that find a floating-point max or min say `static constexpr int kExtreme = +1 or -1`;
+// their rows keep 16 lanes of plain max/min (vectorises to max/min instructions) and 16 lanes
+// adding up v - v, which stays 0 unless a NaN or an infinity passed; only then is the row
+// searched for a NaN, which wins.
+template <class P, class = void>
+struct Extreme : std::integral_constant<int, 0> {};
+template <class P>
+struct Extreme<P, std::void_t<decltype(P::kExtreme)>> : std::integral_constant<int, P::kExtreme> {};
+
+template <int kSign, class Acc, class In>
+inline Acc extreme_row(const In* x, int64_t n) {
+  Acc best[16], flag[16];
+  const Acc first = to_acc<Acc>(x[0]);
+  for (int k = 0; k < 16; ++k) {
+    best[k] = first;
+    flag[k] = Acc(0);
+  }
+  int64_t i = 0;
+  for (; i + 16 <= n; i += 16)
+#pragma GCC unroll 1  // keep the lane loop for the loop vectoriser (it if-converts the select)
+    for (int k = 0; k < 16; ++k) {
+      const Acc v = to_acc<Acc>(x[i + k]);
+      best[k] = (kSign > 0 ? v > best[k] : v < best[k]) ? v : best[k];
+      flag[k] += v - v;
+    }
+  Acc m = first, f = first - first;
+  for (int k = 0; k < 16; ++k) {
+    m = (kSign > 0 ? best[k] > m : best[k] < m) ? best[k] : m;
+    f += flag[k];
+  }
+  for (; i < n; ++i) {
+    const Acc v = to_acc<Acc>(x[i]);
+    m = (kSign > 0 ? v > m : v < m) ? v : m;
+    f += v - v;
+  }
+  if (f != f)  // a NaN or an infinity: look for a NaN
+    for (int64_t j = 0; j < n; ++j)
+      if (to_acc<Acc>(x[j]) != to_acc<Acc>(x[j])) return to_acc<Acc>(x[j]);
+  return m;
+}
+
 template <class P, class In>
 XHAL_CPU_SIMD_CLONES typename P::Acc reduce_row(const In* x, int64_t n) {
   using Acc = typename P::Acc;
+  if constexpr (Additive<P>::value && std::is_same_v<In, float> && std::is_same_v<Acc, double>)
+    return sum_f32_blocked(x, n);
+  if constexpr (Extreme<P>::value != 0)
+    if (n > 0) return extreme_row<Extreme<P>::value, Acc>(x, n);
   Acc acc[8];
   for (int k = 0; k < 8; ++k) acc[k] = P::identity();
   int64_t i = 0;

@@ -37,6 +37,7 @@ struct WideAcc<BFloat16> {
 template <class T>
 struct SumPolicy {
   using Acc = typename WideAcc<T>::type;
+  static constexpr bool kAdditive = true;
   static Acc identity() { return Acc(0); }
   static Acc combine(Acc a, Acc b) { return a + b; }
   static T finish(Acc a, int64_t) { return from_acc<T>(a); }
@@ -58,6 +59,7 @@ template <class T>
 struct MeanPolicy {
   static constexpr bool kInt = std::is_integral_v<T>;
   using Acc = std::conditional_t<kInt, uint64_t, typename WideAcc<T>::type>;
+  static constexpr bool kAdditive = true;
   static Acc identity() { return Acc(0); }
   static Acc combine(Acc a, Acc b) { return a + b; }
   static T finish(Acc a, int64_t n) {
@@ -85,6 +87,7 @@ template <class T, bool kMax>
 struct ExtremePolicy {
   using Acc = typename ExtremeAcc<T>::type;
   static constexpr bool kFloat = std::is_floating_point_v<Acc>;
+  static constexpr int kExtreme = kFloat ? (kMax ? 1 : -1) : 0;
   static Acc identity() {
     if constexpr (kFloat)
       return kMax ? -std::numeric_limits<Acc>::infinity() : std::numeric_limits<Acc>::infinity();

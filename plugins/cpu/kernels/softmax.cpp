@@ -24,39 +24,63 @@ constexpr int64_t kBlockElems = 64 * 1024;
 inline float exp_of(float x) { return exp_f32(x); }  // vectorisable, <= 2 ulp
 inline double exp_of(double x) { return std::exp(x); }
 
-// buf[i] = exp(buf[i] - m) for i < n; returns the sum, accumulated in float64 with eight
-// partial sums (vectorises, and bounds the rounding error).
+// Largest of n >= 1 values over 16 interleaved lanes (vectorises); a NaN may or may not win,
+// but it reaches the sum of exponentials either way, so the row still becomes NaN.
 template <class F>
-XHAL_CPU_SIMD_CLONES double exp_shift_sum(F* buf, int64_t n, F m) {
-  for (int64_t i = 0; i < n; ++i) buf[i] = exp_of(buf[i] - m);
-  double acc[8] = {};
+inline F row_max(const F* x, int64_t n) {
+  F lanes[16];
+  for (int k = 0; k < 16; ++k) lanes[k] = x[0];
   int64_t i = 0;
-  for (; i + 8 <= n; i += 8)
-    for (int k = 0; k < 8; ++k) acc[k] += buf[i + k];
-  double sum = ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]));
-  for (; i < n; ++i) sum += buf[i];
-  return sum;
+  for (; i + 16 <= n; i += 16)
+#pragma GCC unroll 1  // keep the lane loop for the loop vectoriser (it if-converts the select)
+    for (int k = 0; k < 16; ++k) lanes[k] = x[i + k] > lanes[k] ? x[i + k] : lanes[k];
+  F m = lanes[0];
+  for (int k = 1; k < 16; ++k) m = lanes[k] > m ? lanes[k] : m;
+  for (; i < n; ++i) m = x[i] > m ? x[i] : m;
+  return m;
 }
 
-// One contiguous row of length n, in place in `buf` (float or double).
-template <bool kLog, class F>
-void softmax_row(F* buf, int64_t n) {
-  F m = buf[0];
-  for (int64_t i = 1; i < n; ++i) m = buf[i] > m ? buf[i] : m;  // a NaN shows up in the sum
-  if constexpr (kLog) {
-    for (int64_t i = 0; i < n; ++i) buf[i] -= m;
-    double acc[8] = {};
-    int64_t i = 0;
-    for (; i + 8 <= n; i += 8)
-      for (int k = 0; k < 8; ++k) acc[k] += exp_of(buf[i + k]);
-    double sum = ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]));
-    for (; i < n; ++i) sum += exp_of(buf[i]);
-    const F ls = static_cast<F>(std::log(sum));
-    for (int64_t j = 0; j < n; ++j) buf[j] -= ls;
+// Sum of g(x[i]) for i < n. float: blocks of 256 summed in float32 over 16 lanes (full vector
+// width), the lanes and blocks added in float64; double: eight float64 partial sums.
+template <class F, class G>
+inline double sum_of(const F* x, int64_t n, G g) {
+  double total = 0.0;
+  int64_t i = 0;
+  if constexpr (std::is_same_v<F, float>) {
+    constexpr int64_t kBlock = 256;
+    for (; i + kBlock <= n; i += kBlock) {
+      float acc[16] = {};
+      for (int64_t b = 0; b < kBlock; b += 16)
+#pragma GCC unroll 1  // the loop vectoriser, not SLP, handles g's selects (exp)
+        for (int k = 0; k < 16; ++k) acc[k] += g(x[i + b + k]);
+      double lanes[4] = {};
+      for (int k = 0; k < 16; ++k) lanes[k & 3] += static_cast<double>(acc[k]);
+      total += (lanes[0] + lanes[1]) + (lanes[2] + lanes[3]);
+    }
   } else {
-    const double sum = exp_shift_sum(buf, n, m);
+    double acc[8] = {};
+    for (; i + 8 <= n; i += 8)
+#pragma GCC unroll 1
+      for (int k = 0; k < 8; ++k) acc[k] += g(x[i + k]);
+    total = ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]));
+  }
+  for (; i < n; ++i) total += static_cast<double>(g(x[i]));
+  return total;
+}
+
+// One contiguous row of length n from x to y (which may be x itself), float or double.
+template <bool kLog, class F>
+XHAL_CPU_SIMD_CLONES void softmax_row(const F* x, F* y, int64_t n) {
+  const F m = row_max(x, n);
+  if constexpr (kLog) {
+    const double sum = sum_of(x, n, [m](F v) { return exp_of(v - m); });
+    const F ls = static_cast<F>(std::log(sum));
+    for (int64_t i = 0; i < n; ++i) y[i] = (x[i] - m) - ls;
+  } else {
+    for (int64_t i = 0; i < n; ++i) y[i] = exp_of(x[i] - m);
+    const double sum = sum_of(y, n, [](F v) { return v; });
     const F inv = static_cast<F>(1.0 / sum);
-    for (int64_t i = 0; i < n; ++i) buf[i] *= inv;
+    for (int64_t i = 0; i < n; ++i) y[i] *= inv;
   }
 }
 
@@ -152,11 +176,10 @@ xhal_status_t softmax_impl(const xhal_kernel_context_t* ctx, const xhal_tensor_t
         std::vector<F> buf(std::is_same_v<T, F> ? 0 : static_cast<size_t>(L));
         for (int64_t r = r0; r < r1; ++r) {
           if constexpr (std::is_same_v<T, F>) {  // work in the output row itself
-            std::copy(x + r * L, x + (r + 1) * L, y + r * L);
-            softmax_row<kLog>(y + r * L, L);
+            softmax_row<kLog>(x + r * L, y + r * L, L);
           } else {
             load(x + r * L, buf.data(), L);
-            softmax_row<kLog>(buf.data(), L);
+            softmax_row<kLog>(buf.data(), buf.data(), L);
             store(buf.data(), y + r * L, L);
           }
         }
