@@ -34,20 +34,54 @@ inline bool replaces(C v, C best) {
   }
 }
 
-// One contiguous row of length n >= 1.
+// One contiguous row of length n >= 1, in two vectorisable passes: the extreme value (16
+// lanes; for floats a v - v flag notices NaN or Inf), then the first (last) index holding it,
+// or holding a NaN when there is one.
 template <bool kMax, bool kLast, class T>
-int64_t arg_row(const T* x, int64_t n) {
+XHAL_CPU_SIMD_CLONES int64_t arg_row(const T* x, int64_t n) {
   using C = cmp_t<T>;
-  C best = to_acc<C>(x[0]);
-  int64_t idx = 0;
-  for (int64_t i = 1; i < n; ++i) {
-    const C v = to_acc<C>(x[i]);
-    if (replaces<kMax, kLast>(v, best)) {
-      best = v;
-      idx = i;
-    }
+  C lanes[16], flag[16];
+  const C first = to_acc<C>(x[0]);
+  for (int k = 0; k < 16; ++k) {
+    lanes[k] = first;
+    flag[k] = C(0);
   }
-  return idx;
+  int64_t i = 0;
+  for (; i + 16 <= n; i += 16)
+#pragma GCC unroll 1  // keep the lane loop for the loop vectoriser (it if-converts the select)
+    for (int k = 0; k < 16; ++k) {
+      const C v = to_acc<C>(x[i + k]);
+      lanes[k] = (kMax ? v > lanes[k] : v < lanes[k]) ? v : lanes[k];
+      if constexpr (std::is_floating_point_v<C>) flag[k] += v - v;
+    }
+  C m = first, f = C(0);
+  for (int k = 0; k < 16; ++k) {
+    m = (kMax ? lanes[k] > m : lanes[k] < m) ? lanes[k] : m;
+    f += flag[k];
+  }
+  for (; i < n; ++i) {
+    const C v = to_acc<C>(x[i]);
+    m = (kMax ? v > m : v < m) ? v : m;
+    if constexpr (std::is_floating_point_v<C>) f += v - v;
+  }
+  bool nan = false;
+  if constexpr (std::is_floating_point_v<C>) {
+    if (f != f)  // a NaN or an infinity passed: is there a NaN?
+      for (int64_t j = 0; j < n && !nan; ++j) nan = to_acc<C>(x[j]) != to_acc<C>(x[j]);
+  }
+  const auto hit = [&](int64_t j) {
+    const C v = to_acc<C>(x[j]);
+    return nan ? v != v : v == m;
+  };
+  if constexpr (kLast) {
+    for (int64_t j = n - 1; j > 0; --j)
+      if (hit(j)) return j;
+    return 0;
+  } else {
+    for (int64_t j = 0; j + 1 < n; ++j)
+      if (hit(j)) return j;
+    return n - 1;
+  }
 }
 
 // Columns j < w of an [L, stride] block.
