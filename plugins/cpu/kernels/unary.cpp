@@ -1,5 +1,7 @@
-// relu (float32/float64/float16/int32/int64), sigmoid and exp (float32/float64/float16):
-// elementwise on a compact tensor; float16 computes in float32.
+// relu (float32/float64/float16/bfloat16/int8/int32/int64), sigmoid and exp
+// (float32/float64/float16/bfloat16): elementwise on a compact tensor; float16 and bfloat16
+// compute in float32. register_unary_kernels also registers the rest of the family
+// (unary_math.cpp, activation.cpp, unary_clip.cpp, cast.cpp).
 #include <algorithm>
 #include <cmath>
 #include <type_traits>
@@ -7,6 +9,7 @@
 #include "common.h"
 #include "exp_f32.h"
 #include "kernels.h"
+#include "unary_common.h"
 
 namespace xhal_cpu {
 namespace {
@@ -49,29 +52,30 @@ XHAL_CPU_SIMD_CLONES void run_block(const T* x, T* y, int64_t n) {
   for (int64_t i = 0; i < n; ++i) y[i] = Op::apply(x[i]);
 }
 
-// relu on float16 needs no conversion: negative non-NaN values (sign bit set, magnitude at most
-// that of Inf) become +0, everything else is kept bit for bit.
-XHAL_CPU_SIMD_CLONES void relu_half(const Half* x, Half* y, int64_t n) {
+// relu on float16/bfloat16 needs no conversion: negative non-NaN values (sign bit set, magnitude
+// at most that of Inf) become +0, everything else is kept bit for bit.
+template <class H, uint16_t kInf>
+XHAL_CPU_SIMD_CLONES void relu_half(const H* x, H* y, int64_t n) {
   for (int64_t i = 0; i < n; ++i) {
     const uint16_t h = x[i].bits;
-    const bool negative = (h & 0x8000u) != 0 && (h & 0x7FFFu) <= 0x7C00u;
+    const bool negative = (h & 0x8000u) != 0 && (h & 0x7FFFu) <= kInf;
     y[i].bits = negative ? uint16_t{0} : h;
   }
 }
 
 template <class Op, class T>
 void run(const T* x, T* y, int64_t n) {
-  if constexpr (std::is_same_v<T, Half>) {
+  if constexpr (unary_detail::is_half_v<T>) {
     if constexpr (std::is_same_v<Op, ReluOp>) {
-      relu_half(x, y, n);
+      relu_half<T, std::is_same_v<T, Half> ? uint16_t{0x7C00u} : uint16_t{0x7F80u}>(x, y, n);
     } else {
       constexpr int64_t kBlock = 1024;
       float buf[kBlock];
       for (int64_t off = 0; off < n; off += kBlock) {
         const int64_t m = std::min(kBlock, n - off);
-        half_to_float_n(x + off, buf, m);
+        unary_detail::widen_n(x + off, buf, m);
         run_block<Op, float>(buf, buf, m);
-        float_to_half_n(buf, y + off, m);
+        unary_detail::narrow_n(buf, y + off, m);
       }
     }
   } else {
@@ -124,11 +128,18 @@ xhal_status_t register_unary_kernels(const xhal_host_api_t* h, xhal_registry_t r
   XHAL_CPU_TRY(register_relu<float>(h, r));
   XHAL_CPU_TRY(register_relu<double>(h, r));
   XHAL_CPU_TRY(register_relu<Half>(h, r));
+  XHAL_CPU_TRY(register_relu<BFloat16>(h, r));
+  XHAL_CPU_TRY(register_relu<int8_t>(h, r));
   XHAL_CPU_TRY(register_relu<int32_t>(h, r));
   XHAL_CPU_TRY(register_relu<int64_t>(h, r));
   XHAL_CPU_TRY(register_float<float>(h, r));
   XHAL_CPU_TRY(register_float<double>(h, r));
   XHAL_CPU_TRY(register_float<Half>(h, r));
+  XHAL_CPU_TRY(register_float<BFloat16>(h, r));
+  XHAL_CPU_TRY(register_unary_math_kernels(h, r));
+  XHAL_CPU_TRY(register_activation_kernels(h, r));
+  XHAL_CPU_TRY(register_clip_kernels(h, r));
+  XHAL_CPU_TRY(register_cast_kernels(h, r));
   return XHAL_OK;
 }
 
