@@ -18,6 +18,11 @@ xhal_status_t register_argminmax_kernels(const xhal_host_api_t* host, xhal_regis
 xhal_status_t register_cumsum_kernels(const xhal_host_api_t* host, xhal_registry_t registry);
 xhal_status_t register_topk_kernels(const xhal_host_api_t* host, xhal_registry_t registry);
 
+xhal_status_t register_norm_layer_kernels(const xhal_host_api_t* host, xhal_registry_t registry);
+xhal_status_t register_norm_channel_kernels(const xhal_host_api_t* host, xhal_registry_t registry);
+xhal_status_t register_pad_kernels(const xhal_host_api_t* host, xhal_registry_t registry);
+xhal_status_t register_resize_kernels(const xhal_host_api_t* host, xhal_registry_t registry);
+
 // All of the above, stopping at the first failure.
 xhal_status_t register_all_kernels(xhal_registry_t registry) noexcept;
 

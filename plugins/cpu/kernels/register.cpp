@@ -16,6 +16,8 @@ xhal_status_t register_all_kernels(xhal_registry_t registry) noexcept {
         register_transpose_kernels, register_reduce_sum_kernels,
         register_reduce_kernels,    register_argminmax_kernels,  register_cumsum_kernels,
         register_topk_kernels,
+        register_norm_layer_kernels, register_norm_channel_kernels,
+        register_pad_kernels, register_resize_kernels,
     };
     for (RegisterFn fn : families) {
       const xhal_status_t st = fn(h, registry);
