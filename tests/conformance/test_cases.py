@@ -51,6 +51,10 @@ def test_generation_is_deterministic(specs: dict, cases: list) -> None:
         for name in a:
             if a[name] is None:
                 assert b[name] is None
+            elif isinstance(a[name], list):  # a variadic input's members
+                assert [(x.dtype, x.shape, x.tobytes()) for x in a[name]] == [
+                    (y.dtype, y.shape, y.tobytes()) for y in b[name]
+                ], first.id
             else:
                 assert a[name].dtype == b[name].dtype
                 # bitwise: numpy's NaN-aware comparison does not cover ml_dtypes' bfloat16

@@ -33,7 +33,10 @@ def test_references_agree_with_shape_rules_and_dtypes(specs: dict) -> None:
         }
         want = infer_output_shapes(
             case.spec,
-            {k: None if v is None else v.shape for k, v in arrays.items()},
+            {  # a variadic input: a list of shapes
+                k: None if v is None else [x.shape for x in v] if isinstance(v, list) else v.shape
+                for k, v in arrays.items()
+            },
             host,
             case.attrs,
         )

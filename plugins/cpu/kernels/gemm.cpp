@@ -1,8 +1,8 @@
 // gemm: Y = alpha * op(A) * op(B) + beta * C, op = optional transpose, C (optional)
 // unidirectionally broadcast to [M, N]. float32/float64: OpenBLAS with C preloaded into Y as
-// the beta term. float16: the same in float32. int32/int64: the exact (wrapping) integer
-// product, then alpha and beta applied in integers when they are whole numbers, else in
-// float64 with the result truncated toward zero (as numpy's astype would).
+// the beta term. float16 and bfloat16: the same in float32. int32/int64: the exact (wrapping)
+// integer product, then alpha and beta applied in integers when they are whole numbers, else
+// in float64 with the result truncated toward zero (as numpy's astype would).
 #include <algorithm>
 #include <cmath>
 #include <limits>
@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "common.h"
+#include "conv_common.h"
 #include "gemm_core.h"
 #include "kernels.h"
 
@@ -110,7 +111,7 @@ xhal_status_t gemm_kernel(const xhal_kernel_context_t* ctx, const xhal_tensor_t*
                           const xhal_tensor_t* B, const xhal_tensor_t* C,
                           const xhal_gemm_v1_attrs_t* given, xhal_tensor_t* Y) {
   return guarded(kOp, [&] {
-    constexpr int32_t dt = DType<T>::id;
+    constexpr int32_t dt = convk::Elem<T>::id;
     XHAL_CPU_TRY(check_context(kOp, ctx));
     XHAL_CPU_TRY(check_tensor(kOp, "input A", A, dt));
     XHAL_CPU_TRY(check_tensor(kOp, "input B", B, dt));
@@ -160,19 +161,19 @@ xhal_status_t gemm_kernel(const xhal_kernel_context_t* ctx, const xhal_tensor_t*
     const BiasView* c = C != nullptr ? &bias : nullptr;
     const int64_t lda = da[1], ldb = db[1];
 
-    if constexpr (std::is_same_v<T, Half>) {
+    if constexpr (std::is_same_v<T, Half> || std::is_same_v<T, convk::BF16>) {
       std::vector<float> fa(static_cast<size_t>(da.numel())), fb(static_cast<size_t>(db.numel()));
       std::vector<float> fy(static_cast<size_t>(M * N));
-      half_to_float_n(data_as<const Half>(A), fa.data(), da.numel());
-      half_to_float_n(data_as<const Half>(B), fb.data(), db.numel());
+      convk::widen_n(data_as<const T>(A), fa.data(), da.numel());
+      convk::widen_n(data_as<const T>(B), fb.data(), db.numel());
       std::vector<float> fc;
       if (C != nullptr) {
         fc.resize(static_cast<size_t>(numel(C)));
-        half_to_float_n(data_as<const Half>(C), fc.data(), numel(C));
+        convk::widen_n(data_as<const T>(C), fc.data(), numel(C));
       }
       run_float<float>(ta, tb, M, N, K, at.alpha, at.beta, fa.data(), lda, fb.data(), ldb, c,
                        fc.data(), fy.data());
-      float_to_half_n(fy.data(), data_as<Half>(Y), M * N);
+      convk::narrow_n(fy.data(), data_as<T>(Y), M * N);
     } else if constexpr (std::is_integral_v<T>) {
       run_int<T>(ta, tb, M, N, K, at.alpha, at.beta, data_as<const T>(A), lda, data_as<const T>(B),
                  ldb, c, data_as<T>(Y));
@@ -194,6 +195,8 @@ xhal_status_t register_gemm_kernels(const xhal_host_api_t* h, xhal_registry_t r)
       xhal_register_gemm_v1(h, r, gemm_kernel<double>, XHAL_DTYPE_FLOAT64, 0, "xhal.cpu.gemm"));
   XHAL_CPU_TRY(
       xhal_register_gemm_v1(h, r, gemm_kernel<Half>, XHAL_DTYPE_FLOAT16, 0, "xhal.cpu.gemm"));
+  XHAL_CPU_TRY(xhal_register_gemm_v1(h, r, gemm_kernel<convk::BF16>, XHAL_DTYPE_BFLOAT16, 0,
+                                     "xhal.cpu.gemm"));
   XHAL_CPU_TRY(
       xhal_register_gemm_v1(h, r, gemm_kernel<int32_t>, XHAL_DTYPE_INT32, 0, "xhal.cpu.gemm"));
   XHAL_CPU_TRY(

@@ -9,6 +9,10 @@ xhal_status_t register_binary_kernels(const xhal_host_api_t* host, xhal_registry
 xhal_status_t register_unary_kernels(const xhal_host_api_t* host, xhal_registry_t registry);
 xhal_status_t register_matmul_kernels(const xhal_host_api_t* host, xhal_registry_t registry);
 xhal_status_t register_gemm_kernels(const xhal_host_api_t* host, xhal_registry_t registry);
+xhal_status_t register_conv_kernels(const xhal_host_api_t* host, xhal_registry_t registry);
+xhal_status_t register_conv_transpose_kernels(const xhal_host_api_t* host, xhal_registry_t registry);
+xhal_status_t register_pool_kernels(const xhal_host_api_t* host, xhal_registry_t registry);
+xhal_status_t register_einsum_kernels(const xhal_host_api_t* host, xhal_registry_t registry);
 xhal_status_t register_softmax_kernels(const xhal_host_api_t* host, xhal_registry_t registry);
 xhal_status_t register_reshape_kernels(const xhal_host_api_t* host, xhal_registry_t registry);
 xhal_status_t register_transpose_kernels(const xhal_host_api_t* host, xhal_registry_t registry);

@@ -1,11 +1,12 @@
 // matmul with numpy.matmul semantics: 1-D operands are promoted ([K] -> [1, K] for A,
 // [K] -> [K, 1] for B) and the promoted dimension dropped from the result; leading batch
-// dimensions broadcast. float32/float64 go through OpenBLAS, float16 through float32 sgemm,
-// int32/int64 through the blocked integer loop (wrapping on overflow).
+// dimensions broadcast. float32/float64 go through OpenBLAS, float16 and bfloat16 through
+// float32 sgemm, int32/int64 through the blocked integer loop (wrapping on overflow).
 #include <type_traits>
 #include <vector>
 
 #include "common.h"
+#include "conv_common.h"
 #include "gemm_core.h"
 #include "kernels.h"
 
@@ -65,7 +66,7 @@ xhal_status_t matmul_kernel(const xhal_kernel_context_t* ctx, const xhal_tensor_
                             const xhal_tensor_t* B, const xhal_matmul_v1_attrs_t* /*none*/,
                             xhal_tensor_t* Y) {
   return guarded(kOp, [&] {
-    constexpr int32_t dt = DType<T>::id;
+    constexpr int32_t dt = convk::Elem<T>::id;
     XHAL_CPU_TRY(check_context(kOp, ctx));
     XHAL_CPU_TRY(check_tensor(kOp, "input A", A, dt));
     XHAL_CPU_TRY(check_tensor(kOp, "input B", B, dt));
@@ -103,14 +104,14 @@ xhal_status_t matmul_kernel(const xhal_kernel_context_t* ctx, const xhal_tensor_
     }
     p.fold_batch_into_rows = bb.numel() == 1 && ba.numel() == p.batch.numel();
 
-    if constexpr (std::is_same_v<T, Half>) {
+    if constexpr (std::is_same_v<T, Half> || std::is_same_v<T, convk::BF16>) {
       // No half-precision BLAS: widen both operands, multiply in float32, narrow the result.
       std::vector<float> fa(static_cast<size_t>(numel(A))), fb(static_cast<size_t>(numel(B)));
       std::vector<float> fy(static_cast<size_t>(dy.numel()));
-      half_to_float_n(data_as<const Half>(A), fa.data(), static_cast<int64_t>(fa.size()));
-      half_to_float_n(data_as<const Half>(B), fb.data(), static_cast<int64_t>(fb.size()));
+      convk::widen_n(data_as<const T>(A), fa.data(), static_cast<int64_t>(fa.size()));
+      convk::widen_n(data_as<const T>(B), fb.data(), static_cast<int64_t>(fb.size()));
       run<float>(p, fa.data(), fb.data(), fy.data());
-      float_to_half_n(fy.data(), data_as<Half>(Y), static_cast<int64_t>(fy.size()));
+      convk::narrow_n(fy.data(), data_as<T>(Y), static_cast<int64_t>(fy.size()));
     } else {
       run<T>(p, data_as<const T>(A), data_as<const T>(B), data_as<T>(Y));
     }
@@ -127,6 +128,8 @@ xhal_status_t register_matmul_kernels(const xhal_host_api_t* h, xhal_registry_t 
                                        "xhal.cpu.matmul"));
   XHAL_CPU_TRY(
       xhal_register_matmul_v1(h, r, matmul_kernel<Half>, XHAL_DTYPE_FLOAT16, 0, "xhal.cpu.matmul"));
+  XHAL_CPU_TRY(xhal_register_matmul_v1(h, r, matmul_kernel<convk::BF16>, XHAL_DTYPE_BFLOAT16, 0,
+                                       "xhal.cpu.matmul"));
   XHAL_CPU_TRY(xhal_register_matmul_v1(h, r, matmul_kernel<int32_t>, XHAL_DTYPE_INT32, 0,
                                        "xhal.cpu.matmul"));
   XHAL_CPU_TRY(xhal_register_matmul_v1(h, r, matmul_kernel<int64_t>, XHAL_DTYPE_INT64, 0,

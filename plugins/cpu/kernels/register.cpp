@@ -11,6 +11,8 @@ xhal_status_t register_all_kernels(xhal_registry_t registry) noexcept {
       return fail(XHAL_ERROR_INTERNAL, "register_kernels: the host gave no register_kernel");
     using RegisterFn = xhal_status_t (*)(const xhal_host_api_t*, xhal_registry_t);
     const RegisterFn families[] = {
+        register_conv_kernels,      register_conv_transpose_kernels, register_pool_kernels,
+        register_einsum_kernels,
         register_binary_kernels,    register_unary_kernels,      register_matmul_kernels,
         register_gemm_kernels,      register_softmax_kernels,    register_reshape_kernels,
         register_transpose_kernels, register_reduce_sum_kernels,

@@ -1,0 +1,193 @@
+// Helpers of the convolution family (conv, conv_transpose, pools, einsum): element types with
+// their compute type (bfloat16 included), widening/narrowing buffers, and the spatial geometry
+// that ONNX's shape inference defines (python/xhal/shape_rules/nn_conv.py computes the same).
+#pragma once
+
+#include <cstdint>
+#include <cstring>
+#include <string>
+#include <type_traits>
+#include <vector>
+
+#include "common.h"
+
+namespace xhal_cpu {
+namespace convk {
+
+// bfloat16 storage: the upper half of a float32.
+struct BF16 {
+  uint16_t bits;
+};
+static_assert(sizeof(BF16) == 2, "BF16 must be two bytes");
+
+inline float bf16_to_float(uint16_t b) { return bits_to_float(static_cast<uint32_t>(b) << 16); }
+
+// Round to nearest even; NaN stays a (quiet) NaN.
+inline uint16_t float_to_bf16(float f) {
+  const uint32_t u = float_to_bits(f);
+  if ((u & 0x7FFFFFFFu) > 0x7F800000u) return static_cast<uint16_t>((u >> 16) | 0x40u);
+  return static_cast<uint16_t>((u + 0x7FFFu + ((u >> 16) & 1u)) >> 16);
+}
+
+// Element type facts: dtype id and the type arithmetic is done in (F).
+template <class T>
+struct Elem;
+template <>
+struct Elem<float> {
+  static constexpr int32_t id = XHAL_DTYPE_FLOAT32;
+  using F = float;
+};
+template <>
+struct Elem<double> {
+  static constexpr int32_t id = XHAL_DTYPE_FLOAT64;
+  using F = double;
+};
+template <>
+struct Elem<Half> {
+  static constexpr int32_t id = XHAL_DTYPE_FLOAT16;
+  using F = float;
+};
+template <>
+struct Elem<BF16> {
+  static constexpr int32_t id = XHAL_DTYPE_BFLOAT16;
+  using F = float;
+};
+template <>
+struct Elem<int8_t> {
+  static constexpr int32_t id = XHAL_DTYPE_INT8;
+  using F = int64_t;
+};
+template <>
+struct Elem<uint8_t> {
+  static constexpr int32_t id = XHAL_DTYPE_UINT8;
+  using F = int64_t;
+};
+template <>
+struct Elem<int32_t> {
+  static constexpr int32_t id = XHAL_DTYPE_INT32;
+  using F = int64_t;
+};
+template <>
+struct Elem<int64_t> {
+  static constexpr int32_t id = XHAL_DTYPE_INT64;
+  using F = int64_t;
+};
+
+template <class T>
+using F_of = typename Elem<T>::F;
+
+template <class T, class F>
+void widen_n(const T* src, F* dst, int64_t n) {
+  if constexpr (std::is_same_v<T, Half> && std::is_same_v<F, float>) {
+    half_to_float_n(src, dst, n);
+  } else if constexpr (std::is_same_v<T, BF16>) {
+    for (int64_t i = 0; i < n; ++i) dst[i] = static_cast<F>(bf16_to_float(src[i].bits));
+  } else if constexpr (std::is_same_v<T, Half>) {
+    for (int64_t i = 0; i < n; ++i) dst[i] = static_cast<F>(half_to_float(src[i].bits));
+  } else {
+    for (int64_t i = 0; i < n; ++i) dst[i] = static_cast<F>(src[i]);
+  }
+}
+
+template <class F, class T>
+void narrow_n(const F* src, T* dst, int64_t n) {
+  if constexpr (std::is_same_v<T, Half> && std::is_same_v<F, float>) {
+    float_to_half_n(src, dst, n);
+  } else if constexpr (std::is_same_v<T, BF16>) {
+    for (int64_t i = 0; i < n; ++i) dst[i].bits = float_to_bf16(static_cast<float>(src[i]));
+  } else if constexpr (std::is_integral_v<T> && std::is_integral_v<F>) {
+    using U = std::make_unsigned_t<T>;  // wrap around (two's complement)
+    for (int64_t i = 0; i < n; ++i) dst[i] = static_cast<T>(static_cast<U>(src[i]));
+  } else {
+    for (int64_t i = 0; i < n; ++i) dst[i] = static_cast<T>(src[i]);
+  }
+}
+
+// A read-only view of a tensor's elements as F: the data itself when T is F, else a widened
+// copy.
+template <class T, class F = F_of<T>>
+class Widened {
+ public:
+  Widened(const T* data, int64_t n) {
+    if constexpr (std::is_same_v<T, F>) {
+      ptr_ = data;
+    } else {
+      buf_.resize(static_cast<size_t>(n));
+      widen_n(data, buf_.data(), n);
+      ptr_ = buf_.data();
+    }
+  }
+  const F* get() const { return ptr_; }
+
+ private:
+  std::vector<F> buf_;
+  const F* ptr_ = nullptr;
+};
+
+// An output written as F: the tensor's memory when T is F, else a buffer narrowed by finish().
+template <class T, class F = F_of<T>>
+class Narrowed {
+ public:
+  Narrowed(T* data, int64_t n) : out_(data), n_(n) {
+    if constexpr (std::is_same_v<T, F>) {
+      ptr_ = data;
+    } else {
+      buf_.resize(static_cast<size_t>(n));
+      ptr_ = buf_.data();
+    }
+  }
+  F* get() { return ptr_; }
+  void finish() {
+    if constexpr (!std::is_same_v<T, F>) narrow_n(buf_.data(), out_, n_);
+  }
+
+ private:
+  std::vector<F> buf_;
+  T* out_;
+  int64_t n_;
+  F* ptr_ = nullptr;
+};
+
+// Floor division (the shape rules' Python `//`), b > 0.
+inline int64_t floor_div(int64_t a, int64_t b) {
+  const int64_t q = a / b;
+  return (a % b != 0 && a < 0) ? q - 1 : q;
+}
+
+// Positions o in [0, count) with o * s + off in [0, limit): returns [lo, hi), possibly empty.
+inline void valid_range(int64_t count, int64_t limit, int64_t s, int64_t off, int64_t* lo,
+                        int64_t* hi) {
+  int64_t l = off >= 0 ? 0 : (-off + s - 1) / s;
+  int64_t h = limit - off <= 0 ? 0 : (limit - off + s - 1) / s;
+  if (h > count) h = count;
+  if (l > h) l = h;
+  *lo = l;
+  *hi = h;
+}
+
+// Spatial geometry, always 3-D: 1-D and 2-D ops get leading unit axes (k = s = d = 1, no pads).
+struct Geom {
+  int n = 0;  // the op's spatial rank (1..3)
+  int64_t in[3] = {1, 1, 1}, k[3] = {1, 1, 1}, s[3] = {1, 1, 1}, d[3] = {1, 1, 1};
+  int64_t pb[3] = {0, 0, 0}, pe[3] = {0, 0, 0}, out[3] = {1, 1, 1};
+  int64_t in_size() const { return in[0] * in[1] * in[2]; }
+  int64_t out_size() const { return out[0] * out[1] * out[2]; }
+  int64_t k_size() const { return k[0] * k[1] * k[2]; }
+};
+
+// Fills g.in, g.k, g.s, g.d from the op's spatial shape, kernel and attributes (empty lists
+// mean 1); validates their lengths. Pads and outputs are filled by the callers.
+xhal_status_t geom_basics(const char* op, const Dims& x, const int64_t* kernel, int n,
+                          const int64_t* strides, int64_t strides_count, const int64_t* dilations,
+                          int64_t dilations_count, Geom* g);
+
+// Conv / pool geometry (ONNX convPoolShapeInference): pads from auto_pad or `pads`, output
+// sizes with ceil_mode. Fails naming the rule (kernel extent vs padded input).
+xhal_status_t conv_pool_geom(const char* op, const char* auto_pad, const int64_t* pads,
+                             int64_t pads_count, int64_t ceil_mode, Geom* g);
+
+// "[2, 3]" of a list attribute.
+std::string ints_to_string(const int64_t* v, int64_t n);
+
+}  // namespace convk
+}  // namespace xhal_cpu
