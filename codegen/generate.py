@@ -13,6 +13,7 @@ Output layout under the chosen root (the build tree; nothing here is committed):
 from __future__ import annotations
 
 import json
+import keyword
 from pathlib import Path
 
 import jinja2
@@ -37,6 +38,12 @@ def _py_default(attr) -> str:
     return repr(attr.default)
 
 
+def _py_name(op: str) -> str:
+    """The Python function name of an op: a keyword (and, or, not) gets a trailing underscore,
+    PEP 8's convention; getattr(xhal.ops, "and") still finds it."""
+    return op + "_" if keyword.iskeyword(op) else op
+
+
 def _py_type(attr) -> str:
     return {"int": "int", "float": "float", "ints": "Sequence[int] | None",
             "floats": "Sequence[float] | None", "string": "str", "tensor": "Any",
@@ -55,6 +62,7 @@ def _environment() -> jinja2.Environment:
     env.filters["c_literal"] = _c_literal
     env.filters["py_default"] = _py_default
     env.filters["py_type"] = _py_type
+    env.filters["py_name"] = _py_name
     env.filters["upper"] = str.upper
     return env
 

@@ -45,14 +45,24 @@ def run_decomposition(op: str, inputs: tuple, attrs: dict[str, Any], device: Dev
     for step in body:
         for name, const in step.get("constants", {}).items():
             dtype = bound.get(const["dtype"], const["dtype"])
-            env[name] = Tensor.from_numpy(np.array(const["value"], dtype=numpy_dtype(dtype)),
-                                          device)
+            value = const["value"]
+            if isinstance(value, list):
+                value = [_attr_ref(v, own_attrs) for v in value]
+            else:
+                value = _attr_ref(value, own_attrs)
+            env[name] = Tensor.from_numpy(np.array(value, dtype=numpy_dtype(dtype)), device)
         args = [env[name] if name else None for name in step["inputs"]]
-        kwargs = {k: (own_attrs[v[1:]] if isinstance(v, str) and v.startswith("@") else v)
-                  for k, v in step.get("attrs", {}).items()}
+        kwargs = {k: _attr_ref(v, own_attrs) for k, v in step.get("attrs", {}).items()}
         result = getattr(xops, step["op"])(*args, **kwargs, device=device)
         results = result if isinstance(result, tuple) else (result,)
         for name, value in zip(step["outputs"], results, strict=True):
             env[name] = value
     outs = tuple(env[o["name"]] for o in spec["outputs"])
     return outs[0] if len(outs) == 1 else outs
+
+
+def _attr_ref(value: Any, attrs: dict[str, Any]) -> Any:
+    """``"@name"`` stands for the composite op's own attribute ``name``."""
+    if isinstance(value, str) and value.startswith("@"):
+        return attrs[value[1:]]
+    return value
