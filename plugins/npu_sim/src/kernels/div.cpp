@@ -1,0 +1,18 @@
+// npu_sim: div v1 — Elementwise division with multidirectional broadcasting.
+// Semantics: ONNX Div-14; the SDK's docs/ops/div.md.
+// npu_sim computes float16 and bfloat16; the spec's other dtypes are unsupported
+#include "elementwise.h"
+
+namespace npu_sim {
+
+xhal_status_t div_v1(
+    const xhal_kernel_context_t* ctx,
+    const xhal_tensor_t* A,
+    const xhal_tensor_t* B,
+    const xhal_div_v1_attrs_t* attrs,
+    xhal_tensor_t* C) {
+  (void)attrs;
+  return binary("div", BinaryOp::kDiv, ctx, A, B, C);
+}
+
+}  // namespace npu_sim
