@@ -179,11 +179,58 @@ def test_readme_documents_the_subset(plugin: Path) -> None:
 def test_runtime_entry_points(plugin: Path, tmp_path: Path) -> None:
     """plugins/npu_sim/tests/runtime_check.c drives the plugin table directly (no xhal host):
     handle arithmetic, invalid handles, overlapping device-to-device copies, NOT_READY while
-    pending, events across streams with elapsed time, a queued copy's error reported at the next
-    synchronize, out-of-memory."""
+    pending, events across streams with elapsed time, a kernel that copies its descriptors at
+    enqueue time, a queued copy's or kernel's freed buffer reported at the next synchronize,
+    out-of-memory."""
     exe = tmp_path / "runtime_check"
     tu.run([tu.c_compiler(), "-std=c99", "-Wall", "-Wextra", "-Werror", "-pedantic",
             f"-I{tu.include_dir()}", PROJECT / "tests" / "runtime_check.c", "-ldl", "-o", exe])
     proc = tu.run([exe, plugin], env=tu.clean_env(), check=False, timeout=120)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "0 failed" in proc.stdout and "FAIL" not in proc.stdout
+
+
+def test_without_its_manifest_float32_is_judged_as_float32(plugin: Path, tmp_path: Path) -> None:
+    """The manifest is what makes float32-through-bfloat16 legitimate: the same library without
+    it fails float32 matmul (its inputs lost precision the spec's float32 tolerance forbids)."""
+    bare = tmp_path / "libnpu_sim.so"
+    bare.write_bytes(plugin.read_bytes())
+    report = tmp_path / "report.json"
+    subprocess.run(
+        [sys.executable, "-m", "xhal", "conformance", "--plugin", str(bare), "--device",
+         "npu_sim", "--filter", "matmul/float32*", "--json", str(report)],
+        capture_output=True, text=True, timeout=600, env=tu.clean_env())
+    data = json.loads(report.read_text())
+    assert data["summary"]["failed"] > 0
+
+
+def test_manifest_module(tmp_path: Path) -> None:
+    from xhal.conformance import manifest
+
+    bare = tmp_path / "libbare.so"
+    bare.write_bytes(b"")
+    assert manifest.manifest_path(bare) is None and manifest.load(str(bare)) == {}
+    lib = tmp_path / "libfoo.so"  # (load() caches per library path: a fresh name)
+    lib.write_bytes(b"")
+    (tmp_path / "libfoo.xhal-manifest.yaml").write_text(
+        "precision:\n  matmul: {float32: bfloat16}\n")
+    assert manifest.manifest_path(lib) == tmp_path / "libfoo.xhal-manifest.yaml"
+    assert manifest.parse({"precision": {"matmul": {"float32": "bfloat16"}}}) == \
+        {"matmul": {"float32": "bfloat16"}}
+    with pytest.raises(manifest.ManifestError, match="precision.add"):
+        manifest.parse({"precision": {"add": "bfloat16"}}, "m.yaml")
+
+    class Dev:
+        plugin_path = str(lib)
+
+    class Case:
+        op, dtype = "matmul", "float32"
+        spec = {"tolerance": {"float32": {"rtol": 1e-4, "atol": 1e-4}}}
+
+    assert manifest.computed_as(Dev(), "matmul", "float32") == "bfloat16"
+    assert manifest.computed_as(Dev(), "matmul", "float16") is None
+    assert manifest.computed_as(None, "matmul", "float32") is None
+    # no bfloat16 tolerance in this spec: the case's own dtype judges it
+    assert manifest.tolerance_dtype(Dev(), Case(), "float32") == "float32"
+    Case.spec = {"tolerance": {"bfloat16": {"rtol": 1e-2, "atol": 1e-2}}}
+    assert manifest.tolerance_dtype(Dev(), Case(), "float32") == "bfloat16"

@@ -296,7 +296,7 @@ xhal_status_t mem_free(int32_t device, void* ptr) {
 // True when [p, p + bytes) of the arena is still inside one live allocation. Queued copies check
 // this when they run: a host that frees a buffer before the work using it has run (no
 // synchronisation before mem_free) gets an error at its next synchronize, not silent garbage.
-bool still_live(const uint8_t* p, uint64_t bytes) {
+bool live_range(const uint8_t* p, uint64_t bytes) {
   if (p < g_device.arena || p >= g_device.arena + g_device.capacity) return true;  // host memory
   const uint64_t off = static_cast<uint64_t>(p - g_device.arena);
   std::lock_guard<std::mutex> lock(g_device.mu);
@@ -329,7 +329,7 @@ xhal_status_t mem_set_async(xhal_stream_t stream, void* dst, int32_t value, uint
   uint8_t* d = nullptr;
   if ((status = translate(s->device, dst, size, "mem_set_async: dst", &d))) return status;
   return enqueue_on(s, [d, value, size](std::string& message) {
-    if (!still_live(d, size)) {
+    if (!live_range(d, size)) {
       message = "mem_set_async: the device buffer was freed before the queued memset ran";
       return XHAL_ERROR_INVALID_ARGUMENT;
     }
@@ -375,7 +375,7 @@ xhal_status_t memcpy_async(xhal_stream_t stream, void* dst, const void* src, uin
       return fail(XHAL_ERROR_INVALID_ARGUMENT, "memcpy_async: unknown copy kind %d", kind);
   }
   return enqueue_on(s, [d, from, size](std::string& message) {
-    if (!still_live(d, size) || !still_live(from, size)) {
+    if (!live_range(d, size) || !live_range(from, size)) {
       message = "memcpy_async: a device buffer was freed before the queued copy ran";
       return XHAL_ERROR_INVALID_ARGUMENT;
     }
@@ -610,6 +610,8 @@ xhal_status_t translate(int32_t device, const void* ptr, uint64_t bytes, const c
   *out = g_device.arena + off;
   return XHAL_OK;
 }
+
+bool still_live(const uint8_t* p, uint64_t bytes) { return live_range(p, bytes); }
 
 void fill_runtime(xhal_plugin_api_t* api) {
   api->initialize = &initialize;

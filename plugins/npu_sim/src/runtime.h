@@ -34,4 +34,8 @@ xhal_status_t enqueue(xhal_stream_t stream, Task task);
 xhal_status_t translate(int32_t device, const void* ptr, uint64_t bytes, const char* what,
                         uint8_t** out);
 
+// On the worker: true when the arena range [p, p + bytes) is still inside one live allocation
+// (host addresses are always "live"). Queued work checks it before touching device memory.
+bool still_live(const uint8_t* p, uint64_t bytes);
+
 }  // namespace npu_sim

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include <xhal/xhal_abi.h>
+#include <xhal/xhal_ops.h>
 
 static char g_last_error[512];
 static int g_failures;
@@ -21,8 +22,11 @@ static xhal_status_t set_error(xhal_status_t status, const char* message) {
   return status;
 }
 static void log_message(int32_t level, const char* message) { (void)level; (void)message; }
+static xhal_relu_v1_kernel_fn g_relu_f16;
 static xhal_status_t register_kernel(xhal_registry_t r, const xhal_kernel_def_t* d) {
-  (void)r; (void)d;
+  (void)r;
+  if (d->op_id == XHAL_OP_RELU && d->dtypes[0] == XHAL_DTYPE_FLOAT16)
+    g_relu_f16 = (xhal_relu_v1_kernel_fn)d->fn;
   return XHAL_OK;
 }
 
@@ -129,6 +133,50 @@ int main(int argc, char** argv) {
             strstr(g_last_error, "freed before") != NULL,
         "stream_synchronize reports the queued copy's error");
   CHECK(api->stream_synchronize(s1) == XHAL_OK, "the error is reported once");
+
+  /* a kernel copies its descriptors at enqueue time, and checks its buffers when it runs */
+  CHECK(api->register_kernels(NULL) == XHAL_OK && g_relu_f16 != NULL, "relu float16 registered");
+  if (g_relu_f16 != NULL) {
+    unsigned char *x = NULL, *y = NULL;
+    const uint16_t halves[4] = {0xBC00u, 0x3C00u, 0xC000u, 0x4000u}; /* -1 1 -2 2 */
+    uint16_t result[4] = {0, 0, 0, 0};
+    CHECK(api->mem_alloc(0, 8, 0, (void**)&x) == XHAL_OK &&
+              api->mem_alloc(0, 8, 0, (void**)&y) == XHAL_OK, "mem_alloc for relu");
+    api->memcpy_async(s1, x, halves, 8, XHAL_COPY_HOST_TO_DEVICE);
+    int64_t shape[1] = {4};
+    xhal_tensor_t X, Y;
+    memset(&X, 0, sizeof X);
+    X.data = x;
+    X.device.device_type = XHAL_DL_EXT_DEV;
+    X.ndim = 1;
+    X.dtype = xhal_dtype_to_dl(XHAL_DTYPE_FLOAT16);
+    X.shape = shape;
+    Y = X;
+    Y.data = y;
+    xhal_relu_v1_attrs_t attrs;
+    xhal_relu_v1_attrs_init(&attrs);
+    xhal_kernel_context_t ctx;
+    ctx.struct_size = sizeof ctx;
+    ctx.device = 0;
+    ctx.stream = s1;
+    CHECK(g_relu_f16(&ctx, &X, &attrs, &Y) == XHAL_OK, "relu enqueued");
+    shape[0] = 0; /* the caller's descriptor dies with the call */
+    memset(&X, 0, sizeof X);
+    api->memcpy_async(s1, result, y, 8, XHAL_COPY_DEVICE_TO_HOST);
+    CHECK(api->stream_synchronize(s1) == XHAL_OK && result[0] == 0 && result[1] == 0x3C00u &&
+              result[2] == 0 && result[3] == 0x4000u, "relu result after synchronize");
+    X.data = x;
+    X.ndim = 1;
+    X.dtype = xhal_dtype_to_dl(XHAL_DTYPE_FLOAT16);
+    X.shape = shape;
+    shape[0] = 4;
+    CHECK(g_relu_f16(&ctx, &X, &attrs, &Y) == XHAL_OK && api->mem_free(0, x) == XHAL_OK,
+          "relu enqueued, its input freed without synchronising");
+    CHECK(api->stream_synchronize(s1) == XHAL_ERROR_INVALID_ARGUMENT &&
+              strstr(g_last_error, "freed before the queued kernel") != NULL,
+          "stream_synchronize reports the kernel's freed input");
+    api->mem_free(0, y);
+  }
 
   /* out of memory, with a message, and the device still works */
   void* huge = NULL;

@@ -85,9 +85,22 @@ void store(const Tensor& t, const std::vector<float>& values) {
   }
 }
 
-xhal_status_t launch(const xhal_kernel_context_t* ctx, Task task) {
+xhal_status_t launch(const xhal_kernel_context_t* ctx, std::initializer_list<const Tensor*> uses,
+                     Task task) {
   if (ctx == nullptr) return host()->set_error(XHAL_ERROR_INVALID_ARGUMENT, "kernel: ctx is NULL");
-  return enqueue(ctx->stream, std::move(task));
+  std::vector<std::pair<const uint8_t*, uint64_t>> ranges;
+  for (const Tensor* t : uses)
+    if (t->data != nullptr)
+      ranges.emplace_back(t->data, static_cast<uint64_t>(t->numel) * xhal_dtype_size(t->dtype));
+  return enqueue(ctx->stream, [ranges, task](std::string& message) {
+    for (const auto& r : ranges) {
+      if (!still_live(r.first, r.second)) {
+        message = "kernel: a device buffer it uses was freed before the queued kernel ran";
+        return XHAL_ERROR_INVALID_ARGUMENT;
+      }
+    }
+    return task(message);
+  });
 }
 
 std::vector<int64_t> broadcast_strides(const std::vector<int64_t>& shape,

@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstring>
+#include <initializer_list>
 #include <string>
 #include <utility>
 #include <vector>
@@ -96,8 +97,11 @@ std::vector<float> load(const Tensor& t);
 // Stores float32 values into the tensor's dtype (round to nearest even).
 void store(const Tensor& t, const std::vector<float>& values);
 
-// Enqueue a computation on the kernel's stream.
-xhal_status_t launch(const xhal_kernel_context_t* ctx, Task task);
+// Enqueue a computation on the kernel's stream. When it runs, every tensor in `uses` must still
+// be allocated (a host that freed one before synchronising gets an error at its next
+// synchronize); then `task` runs.
+xhal_status_t launch(const xhal_kernel_context_t* ctx, std::initializer_list<const Tensor*> uses,
+                     Task task);
 
 // Strides (in elements) that read `t` broadcast to `out_shape` (0 along broadcast axes).
 std::vector<int64_t> broadcast_strides(const std::vector<int64_t>& shape,

@@ -26,7 +26,7 @@ xhal_status_t binary(const char* op, BinaryOp kind, const xhal_kernel_context_t*
     return fail_op(op, XHAL_ERROR_INVALID_ARGUMENT, "shapes %s and %s do not broadcast to %s",
                    shape_str(a.shape).c_str(), shape_str(b.shape).c_str(),
                    shape_str(c.shape).c_str());
-  return launch(ctx, [a, b, c, kind](std::string&) {
+  return launch(ctx, {&a, &b, &c}, [a, b, c, kind](std::string&) {
     const std::vector<float> va = load(a), vb = load(b);
     const std::vector<int64_t> sa = broadcast_strides(a.shape, c.shape);
     const std::vector<int64_t> sb = broadcast_strides(b.shape, c.shape);
@@ -63,7 +63,7 @@ xhal_status_t unary(const char* op, UnaryOp kind, const xhal_kernel_context_t* c
   if (x.dtype != y.dtype || x.shape != y.shape)
     return fail_op(op, XHAL_ERROR_INVALID_ARGUMENT, "input %s and output %s differ",
                    shape_str(x.shape).c_str(), shape_str(y.shape).c_str());
-  return launch(ctx, [x, y, kind](std::string&) {
+  return launch(ctx, {&x, &y}, [x, y, kind](std::string&) {
     std::vector<float> v = load(x);
     for (float& e : v) {
       switch (kind) {

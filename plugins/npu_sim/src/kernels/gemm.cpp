@@ -42,7 +42,7 @@ xhal_status_t gemm_v1(
       return fail_op("gemm", XHAL_ERROR_INVALID_ARGUMENT, "C %s does not broadcast to %s",
                      shape_str(c.shape).c_str(), shape_str(y.shape).c_str());
   }
-  return launch(ctx, [a, b, c, y, has_c, ta, tb, alpha, beta, M, N, K](std::string&) {
+  const Task task = [a, b, c, y, has_c, ta, tb, alpha, beta, M, N, K](std::string&) {
     const std::vector<float> va = load(a), vb = load(b);
     std::vector<float> out(static_cast<size_t>(M * N), 0.0f);
     for (int64_t m = 0; m < M; ++m)
@@ -59,7 +59,8 @@ xhal_status_t gemm_v1(
     }
     store(y, out);
     return XHAL_OK;
-  });
+  };
+  return launch(ctx, {&a, &b, &c, &y}, task);
 }
 
 }  // namespace npu_sim

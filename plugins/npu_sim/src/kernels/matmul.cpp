@@ -48,7 +48,7 @@ xhal_status_t matmul_v1(
     return fail_op("matmul", XHAL_ERROR_INVALID_ARGUMENT, "output %s does not match %s x %s",
                    shape_str(y.shape).c_str(), shape_str(a.shape).c_str(),
                    shape_str(b.shape).c_str());
-  return launch(ctx, [a, b, y, batch, ab, bb, batches, M, K, N](std::string&) {
+  return launch(ctx, {&a, &b, &y}, [a, b, y, batch, ab, bb, batches, M, K, N](std::string&) {
     const std::vector<float> va = load(a), vb = load(b);
     const std::vector<int64_t> sa = broadcast_strides(ab, batch), sb = broadcast_strides(bb, batch);
     std::vector<float> out(static_cast<size_t>(y.numel), 0.0f);

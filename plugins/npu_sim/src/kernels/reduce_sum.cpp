@@ -43,7 +43,7 @@ xhal_status_t reduce_sum_v1(
   if (out_numel != y.numel || x.dtype != y.dtype)
     return fail_op("reduce_sum", XHAL_ERROR_INVALID_ARGUMENT, "output %s does not match %s",
                    shape_str(y.shape).c_str(), shape_str(x.shape).c_str());
-  return launch(ctx, [x, y, out_strides](std::string&) {
+  return launch(ctx, {&x, &y}, [x, y, out_strides](std::string&) {
     const std::vector<float> v = load(x);
     std::vector<float> out(static_cast<size_t>(y.numel), 0.0f);
     std::vector<int64_t> index(x.shape.size(), 0);

@@ -25,7 +25,7 @@ xhal_status_t reshape_v1(
                    shape_str(x.shape).c_str(), shape_str(y.shape).c_str());
   const size_t bytes = static_cast<size_t>(x.numel) * xhal_dtype_size(x.dtype);
   if (bytes == 0 || x.data == y.data) return XHAL_OK;
-  return launch(ctx, [x, y, bytes](std::string&) {
+  return launch(ctx, {&x, &y}, [x, y, bytes](std::string&) {
     std::memmove(y.data, x.data, bytes);
     return XHAL_OK;
   });

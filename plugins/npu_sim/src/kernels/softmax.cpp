@@ -29,7 +29,7 @@ xhal_status_t softmax_v1(
   const int64_t n = rank == 0 ? 1 : x.dim(axis);
   for (int64_t i = 0; i < axis && i < rank; ++i) outer *= x.dim(i);
   for (int64_t i = axis + 1; i < rank; ++i) inner *= x.dim(i);
-  return launch(ctx, [x, y, outer, n, inner](std::string&) {
+  return launch(ctx, {&x, &y}, [x, y, outer, n, inner](std::string&) {
     std::vector<float> v = load(x);
     for (int64_t o = 0; o < outer; ++o)
       for (int64_t i = 0; i < inner; ++i) {

@@ -35,7 +35,7 @@ xhal_status_t transpose_v1(
     return fail_op("transpose", XHAL_ERROR_INVALID_ARGUMENT,
                    "perm is not a permutation of %s giving %s", shape_str(x.shape).c_str(),
                    shape_str(y.shape).c_str());
-  return launch(ctx, [x, y, perm](std::string&) {
+  return launch(ctx, {&x, &y}, [x, y, perm](std::string&) {
     const size_t es = xhal_dtype_size(x.dtype);
     const size_t rank = perm.size();
     std::vector<int64_t> in_strides(rank, 1), src_strides(rank);
