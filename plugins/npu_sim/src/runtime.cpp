@@ -60,7 +60,8 @@ struct Device {
   uint64_t used_bytes = 0;
 };
 
-Device g_device;
+// Never destroyed: worker threads of streams the host did not destroy may still run at exit.
+Device& g_device = *new Device();
 std::once_flag g_device_once;
 std::atomic<uint64_t> g_delay_us{0};
 
