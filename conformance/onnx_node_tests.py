@@ -188,6 +188,22 @@ def _onnx_version(op_type: str, opset: int) -> int | None:
         return None
 
 
+def _is_onnx_default(op_type: str, opset: int, attr: Any) -> bool:
+    """True when ``attr`` is set to ONNX's own default (Cast's saturate=1): an attribute the
+    spec lacks changes nothing then."""
+    import onnx.defs
+    from onnx import helper
+
+    try:
+        decl = onnx.defs.get_schema(op_type, opset, "").attributes.get(attr.name)
+        default = decl.default_value if decl is not None else None
+        if default is None or not default.name:
+            return False
+        return bool(helper.get_attribute_value(default) == helper.get_attribute_value(attr))
+    except Exception:  # noqa: BLE001 - unknown op/attribute: not a default
+        return False
+
+
 def _model_opset(model: Any) -> int:
     return max(
         (int(o.version) for o in model.opset_import if o.domain in ("", "ai.onnx")), default=0
@@ -222,7 +238,8 @@ def _resolve(node: Any, specs: Specs, opset: int) -> _Node:
         try:
             name, value = convert_attribute(spec, a, specs.dtype_by_id)
         except SpecGap as exc:
-            gaps.append(str(exc))
+            if not _is_onnx_default(node.op_type, opset, a):
+                gaps.append(str(exc))
         else:
             attrs[name] = value
     extra = [o for o in outputs[len(declared) :] if o]
@@ -262,9 +279,9 @@ def _run_node(n: _Node, values: dict[str, np.ndarray], device: Any) -> None:
         if name is None:
             args.append(None)
         elif info.get("host_memory"):
-            args.append(np.ascontiguousarray(values[name]))
+            args.append(np.asarray(values[name], order="C"))  # keeps 0-d arrays 0-d
         else:
-            args.append(xhal.Tensor.from_numpy(np.ascontiguousarray(values[name]), device))
+            args.append(xhal.Tensor.from_numpy(np.asarray(values[name], order="C"), device))
     while args and args[-1] is None:  # trailing absent optionals: leave to the defaults
         args.pop()
     kwargs = dict(n.attrs)
@@ -333,13 +350,31 @@ def _base_op_type(name: str) -> str | None:
     return _op_type_of_test().get(_EXPANDED.sub("", name))
 
 
+def _array(value: Any) -> Any:
+    """A test datum as numpy: arrays as they are, numpy scalars as 0-d arrays, TensorProtos
+    (the loader's form for dtypes numpy lacks) converted; anything else (sequences, optionals)
+    unchanged, which makes the test not applicable."""
+    from onnx import TensorProto, numpy_helper
+
+    if isinstance(value, np.ndarray):
+        return value
+    if isinstance(value, np.generic):
+        return np.asarray(value)
+    if isinstance(value, TensorProto):
+        try:
+            return numpy_helper.to_array(value)
+        except Exception:  # noqa: BLE001 - a dtype numpy cannot hold: not a tensor for us
+            return value
+    return value
+
+
 def _inputs(test: Any, data: Sequence[Any]) -> dict[str, Any]:
     from onnx import numpy_helper
 
     graph = test.model.graph
     values: dict[str, Any] = {i.name: numpy_helper.to_array(i) for i in graph.initializer}
     feed = [i.name for i in graph.input if i.name not in values]
-    values.update(dict(zip(feed, data, strict=False)))
+    values.update({n: _array(v) for n, v in zip(feed, data, strict=False)})
     return values
 
 
@@ -396,7 +431,7 @@ def run_test(test: Any, device: Any, specs: Specs, exclusions: Mapping[str, str]
                 _check_dtypes(n, values)
                 _run_node(n, values, device)
             names = [o.name for o in test.model.graph.output]
-            for name, want in zip(names, outputs, strict=False):
+            for name, want in zip(names, [_array(o) for o in outputs], strict=False):
                 if name not in values:
                     messages.append(f"{name}: not produced")
                     continue
@@ -429,7 +464,7 @@ def _check_outputs(test: Any, nodes: list[_Node], data_sets: Sequence[Any]) -> N
             producer[name] = (n, k)
     names = [o.name for o in test.model.graph.output]
     for _, outputs in data_sets:
-        for name, want in zip(names, outputs, strict=False):
+        for name, want in zip(names, [_array(o) for o in outputs], strict=False):
             if not isinstance(want, np.ndarray):
                 raise NotApplicable(f"output {name} is not a tensor")
             if name not in producer:

@@ -167,7 +167,7 @@ def _upload(case: Case, device: Any, arrays: Mapping[str, Any]) -> list[Any]:
         if a is None:
             out.append(None)
         elif info_name in host or a.flags.c_contiguous and a.base is None:
-            out.append(xhal.Tensor.from_numpy(np.ascontiguousarray(a), device))
+            out.append(xhal.Tensor.from_numpy(np.asarray(a, order="C"), device))
         else:
             t = xhal.from_dlpack(a)
             where = getattr(t, "device", None)

@@ -178,6 +178,18 @@ def test_runs_single_and_expanded_models(specs: nt.Specs, monkeypatch: pytest.Mo
     assert r.outcome == "fail" and "max abs err" in r.message
 
 
+def test_data_conversion_and_onnx_defaults(specs: nt.Specs) -> None:
+    assert nt._array(np.float32(2.5)).shape == ()
+    t = numpy_helper.from_array(np.array([1, 2], np.int64))
+    assert nt._array(t).tolist() == [1, 2]
+    seq = [np.ones(2)]
+    assert nt._array(seq) is seq  # a sequence stays one: not applicable
+    # an attribute the spec lacks, set to ONNX's default, is no gap (Cast's saturate=1)
+    assert nt._is_onnx_default("Cast", 21, helper.make_attribute("saturate", 1))
+    assert not nt._is_onnx_default("Cast", 21, helper.make_attribute("saturate", 0))
+    assert not nt._is_onnx_default("Relu", 14, helper.make_attribute("nonsense", 1))
+
+
 @needs_runtime
 def test_report_and_cli(monkeypatch: pytest.MonkeyPatch, capsys: Any, tmp_path: Any) -> None:
     tests = (_gemm_test(), _gemm_test())

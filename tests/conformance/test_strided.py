@@ -66,3 +66,23 @@ def test_strided_inputs_reach_the_device_as_views(
     # the device tensors keep the views' strides (in elements): no copy on the way in
     assert seen and all(t == tuple(s // v.itemsize for s in v.strides) for v, t in seen)
     assert any(not v.flags.c_contiguous for v, _ in seen)
+
+
+def test_scalar_inputs_of_strided_cases_stay_scalar(
+    monkeypatch: pytest.MonkeyPatch, cases: list
+) -> None:
+    if not hasattr(xhal, "from_dlpack"):
+        pytest.skip("installed xhal has no runtime")
+    case = next((c for c in cases if c.id == "add/float32/broadcast[2,3]x[]+strided"), None)
+    if case is None:
+        pytest.skip("no such strided case")
+    shapes: list = []
+    real = xhal.Tensor.from_numpy
+
+    def spy(array: np.ndarray, device: object = None) -> object:
+        shapes.append(np.shape(array))
+        return real(array, device)
+
+    monkeypatch.setattr(xhal.Tensor, "from_numpy", spy)
+    report = runner.run([xhal.device("cpu")], cases=[case], decompositions=False)
+    assert report.passed == 1 and () in shapes
