@@ -124,15 +124,14 @@ void run_conv(const Geom& g, int64_t N, int64_t C, int64_t M, int64_t group, con
   }
   const bool pointwise = ks == 1 && g.s[0] == 1 && g.s[1] == 1 && g.s[2] == 1 && g.pb[0] == 0 &&
                          g.pb[1] == 0 && g.pb[2] == 0 && os == is;
-  std::vector<F> col;
-  if (!pointwise) col.resize(static_cast<size_t>(kdim * os));
+  F* col = pointwise ? nullptr : convk::scratch<F>(static_cast<size_t>(kdim * os));
   for (int64_t n = 0; n < N; ++n)
     for (int64_t gi = 0; gi < group; ++gi) {
       const F* xg = x + (n * C + gi * cg) * is;
       const F* bmat = xg;
       if (!pointwise) {
-        im2col<F>(g, cg, xg, col.data());
-        bmat = col.data();
+        im2col<F>(g, cg, xg, col);
+        bmat = col;
       }
       gemm_nn<F>(mg, os, kdim, w + gi * mg * kdim, bmat, F(1), y + (n * M + gi * mg) * os);
     }

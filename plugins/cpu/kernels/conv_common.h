@@ -148,6 +148,19 @@ class Narrowed {
   F* ptr_ = nullptr;
 };
 
+// A per-thread scratch buffer of at least n elements, kept between calls so that large im2col
+// buffers are neither reallocated nor zero-filled on every call. The previous contents are
+// undefined; one buffer per element type and thread, so a caller must not nest two uses.
+template <class F>
+F* scratch(size_t n) {
+  thread_local std::vector<F> buf;
+  if (buf.size() < n) {
+    std::vector<F>().swap(buf);  // free the old one first
+    buf.resize(n);
+  }
+  return buf.data();
+}
+
 // Floor division (the shape rules' Python `//`), b > 0.
 inline int64_t floor_div(int64_t a, int64_t b) {
   const int64_t q = a / b;

@@ -60,19 +60,19 @@ void run(const Geom& g, int64_t N, int64_t C, int64_t M, int64_t group, const F*
   const int64_t ks = g.k_size(), is = g.in_size(), os = g.out_size();
   const int64_t rows = mg * ks;
   std::fill(y, y + N * M * os, F(0));
-  std::vector<F> col(static_cast<size_t>(rows * is));
+  F* col = convk::scratch<F>(static_cast<size_t>(std::max<int64_t>(rows * is, 1)));
   for (int64_t n = 0; n < N; ++n)
     for (int64_t gi = 0; gi < group; ++gi) {
       const F* xg = x + (n * C + gi * cg) * is;
       const F* wg = w + gi * cg * rows;  // [cg, mg * ks]
       if constexpr (std::is_same_v<F, float>)
-        gemm_f32(true, false, rows, is, cg, 1.f, wg, rows, xg, is, 0.f, col.data(), is);
+        gemm_f32(true, false, rows, is, cg, 1.f, wg, rows, xg, is, 0.f, col, is);
       else
-        gemm_f64(true, false, rows, is, cg, 1., wg, rows, xg, is, 0., col.data(), is);
+        gemm_f64(true, false, rows, is, cg, 1., wg, rows, xg, is, 0., col, is);
       F* yg = y + (n * M + gi * mg) * os;
       const int64_t grain = std::max<int64_t>(1, kParallelGrain / std::max<int64_t>(ks * is, 1));
       parallel_for(mg, grain, [&](int64_t m0, int64_t m1) {
-        for (int64_t m = m0; m < m1; ++m) col2im_plane<F>(g, col.data() + m * ks * is, yg + m * os);
+        for (int64_t m = m0; m < m1; ++m) col2im_plane<F>(g, col + m * ks * is, yg + m * os);
       });
     }
   if (b != nullptr)
