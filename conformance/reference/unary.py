@@ -85,14 +85,8 @@ def reciprocal(X: Array) -> Array:
 
 
 @reference
-def not_(X: Array) -> Array:
+def logical_not(X: Array) -> Array:
     return _done(np.logical_not(X), X.dtype)
-
-
-# `not` is a Python keyword: register the function under the spec's name as well.
-from . import REFERENCES  # noqa: E402
-
-REFERENCES["not"] = not_
 
 
 @reference

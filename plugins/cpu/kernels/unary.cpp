@@ -1,7 +1,7 @@
 // relu (float32/float64/float16/bfloat16/int8/int32/int64), sigmoid and exp
 // (float32/float64/float16/bfloat16): elementwise on a compact tensor; float16 and bfloat16
 // compute in float32. register_unary_kernels also registers the rest of the family
-// (unary_math.cpp, activation.cpp, unary_clip.cpp, cast.cpp).
+// (unary_math.cpp, activation.cpp, unary_clip.cpp, cast.cpp, unary_not.cpp).
 #include <algorithm>
 #include <cmath>
 #include <type_traits>
@@ -140,6 +140,7 @@ xhal_status_t register_unary_kernels(const xhal_host_api_t* h, xhal_registry_t r
   XHAL_CPU_TRY(register_activation_kernels(h, r));
   XHAL_CPU_TRY(register_clip_kernels(h, r));
   XHAL_CPU_TRY(register_cast_kernels(h, r));
+  XHAL_CPU_TRY(register_logical_not_kernels(h, r));
   return XHAL_OK;
 }
 

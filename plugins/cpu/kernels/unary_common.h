@@ -19,7 +19,7 @@ xhal_status_t register_unary_math_kernels(const xhal_host_api_t* host, xhal_regi
 xhal_status_t register_activation_kernels(const xhal_host_api_t* host, xhal_registry_t registry);
 xhal_status_t register_clip_kernels(const xhal_host_api_t* host, xhal_registry_t registry);
 xhal_status_t register_cast_kernels(const xhal_host_api_t* host, xhal_registry_t registry);
-xhal_status_t register_not_kernels(const xhal_host_api_t* host, xhal_registry_t registry);
+xhal_status_t register_logical_not_kernels(const xhal_host_api_t* host, xhal_registry_t registry);
 
 namespace unary_detail {
 
