@@ -22,7 +22,7 @@ import xhal_testutil as tu  # noqa: E402
 
 PROJECT = tu.REPO / "plugins" / "npu_sim"
 OPS = ["add", "sub", "mul", "div", "relu", "sigmoid", "exp", "matmul", "gemm", "softmax",
-       "reshape", "transpose", "reduce_sum"]
+       "reshape", "transpose", "reduce_sum", "layer_normalization"]
 FLOAT32_OPS = {"add", "mul", "relu", "matmul", "gemm", "softmax"}  # through bfloat16
 CLAIMED = {(op, dt) for op in OPS for dt in ("float16", "bfloat16")} | {
     (op, "float32") for op in FLOAT32_OPS}

@@ -94,4 +94,11 @@ xhal_status_t reduce_sum_v1(
     const xhal_reduce_sum_v1_attrs_t* attrs,
     xhal_tensor_t* reduced);
 
+// Added by hand after generation (the op was in the standard by then).
+xhal_status_t layer_normalization_v1(const xhal_kernel_context_t* ctx, const xhal_tensor_t* X,
+                                     const xhal_tensor_t* Scale, const xhal_tensor_t* B,
+                                     const xhal_layer_normalization_v1_attrs_t* attrs,
+                                     xhal_tensor_t* Y, xhal_tensor_t* Mean,
+                                     xhal_tensor_t* InvStdDev);
+
 }  // namespace npu_sim

@@ -32,6 +32,7 @@ xhal_status_t register_kernels(xhal_registry_t registry) {
   NPU_SIM_REGISTER_HALF(reshape);
   NPU_SIM_REGISTER_HALF(transpose);
   NPU_SIM_REGISTER_HALF(reduce_sum);
+  NPU_SIM_REGISTER_HALF(layer_normalization);
   // float32 through bfloat16 (keep in step with libnpu_sim.xhal-manifest.yaml)
   NPU_SIM_REGISTER(add, FLOAT32, "float32");
   NPU_SIM_REGISTER(mul, FLOAT32, "float32");
