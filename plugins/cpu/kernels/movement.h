@@ -1,7 +1,7 @@
-// Helpers shared by the shape and data movement kernels (slice, gather, gather_elements,
-// flatten, squeeze, unsqueeze, expand, tile, shape, size). These kernels move elements as
-// opaque 1/2/4/8-byte words, so one implementation per byte width serves every dtype; large
-// copies are split across threads, since one core cannot saturate memory bandwidth.
+// Helpers shared by the shape and data movement kernels (concat, split, slice, gather,
+// gather_elements, flatten, squeeze, unsqueeze, expand, tile, shape, size). These kernels move
+// elements as opaque 1/2/4/8-byte words, so one implementation per byte width serves every
+// dtype; large copies are split across threads, since one core cannot saturate memory bandwidth.
 #pragma once
 
 #include <cstdint>
@@ -72,6 +72,8 @@ inline int64_t product(const Dims& d, int begin, int end) {
 }
 
 // Registration of each op of the family, one per file; register_movement_kernels calls them.
+xhal_status_t register_concat_kernels(const xhal_host_api_t* h, xhal_registry_t r);
+xhal_status_t register_split_kernels(const xhal_host_api_t* h, xhal_registry_t r);
 xhal_status_t register_slice_kernels(const xhal_host_api_t* h, xhal_registry_t r);
 xhal_status_t register_gather_kernels(const xhal_host_api_t* h, xhal_registry_t r);
 xhal_status_t register_movement_view_kernels(const xhal_host_api_t* h, xhal_registry_t r);

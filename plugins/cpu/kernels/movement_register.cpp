@@ -5,6 +5,8 @@
 namespace xhal_cpu {
 
 xhal_status_t register_movement_kernels(const xhal_host_api_t* h, xhal_registry_t r) {
+  XHAL_CPU_TRY(register_concat_kernels(h, r));
+  XHAL_CPU_TRY(register_split_kernels(h, r));
   XHAL_CPU_TRY(register_slice_kernels(h, r));
   XHAL_CPU_TRY(register_gather_kernels(h, r));
   XHAL_CPU_TRY(register_movement_view_kernels(h, r));
