@@ -17,7 +17,7 @@ from xhal.conformance.cases import (
     matches,
     op_cases,
 )
-from xhal.conformance.values import numpy_dtype, random_array, special_values
+from xhal.conformance.values import random_array, special_values
 
 
 @pytest.fixture(scope="module")
@@ -67,7 +67,7 @@ def test_a_case_data_do_not_depend_on_other_cases(specs: dict, cases: list) -> N
     for c in cases:
         if c.op == "div" and c.elements < 50_000:
             a, b = c.arrays(), alone[c.id].arrays()
-            np.testing.assert_array_equal(a["A"], b["A"])
+            assert a["A"].tobytes() == b["A"].tobytes(), c.id  # bitwise: bfloat16 NaN
 
 
 def test_every_op_and_dtype_gets_cases(specs: dict, cases: list) -> None:
@@ -155,11 +155,7 @@ def test_value_domains_are_honoured(specs: dict) -> None:
         if c.elements > 200_000:
             continue
         arrays = c.arrays()
-        assert not (arrays["B"] == 0).any(), c.id
-        if c.dtype.startswith("int"):
-            lo = np.iinfo(numpy_dtype(c.dtype)).min
-            a, b = np.broadcast_arrays(arrays["A"], arrays["B"])
-            assert not ((a == lo) & (b == -1)).any(), c.id
+        assert not (arrays["B"] == 0).any(), c.id  # MIN / -1 is defined: it wraps to MIN
 
 
 def test_integer_edges_exercise_wraparound(specs: dict) -> None:
@@ -238,7 +234,8 @@ def test_filter_matching() -> None:
 
 def test_large_cases_are_capped(cases: list) -> None:
     assert max(c.elements for c in cases) <= 2 * (1 << 20) + 16
-    assert sum(c.elements for c in cases) < 120_000_000
+    # ~70 ops with up to 8 dtypes: each broadcast_binary op is ~17M elements (LARGE per dtype)
+    assert sum(c.elements for c in cases) < 320_000_000
 
 
 @pytest.mark.parametrize("op", ["add", "sigmoid", "matmul", "reduce_sum", "transpose"])

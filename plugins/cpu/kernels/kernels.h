@@ -6,6 +6,12 @@
 namespace xhal_cpu {
 
 xhal_status_t register_binary_kernels(const xhal_host_api_t* host, xhal_registry_t registry);
+xhal_status_t register_pow_kernels(const xhal_host_api_t* host, xhal_registry_t registry);
+xhal_status_t register_mod_kernels(const xhal_host_api_t* host, xhal_registry_t registry);
+xhal_status_t register_minmax_kernels(const xhal_host_api_t* host, xhal_registry_t registry);
+xhal_status_t register_compare_kernels(const xhal_host_api_t* host, xhal_registry_t registry);
+xhal_status_t register_logic_kernels(const xhal_host_api_t* host, xhal_registry_t registry);
+xhal_status_t register_where_kernels(const xhal_host_api_t* host, xhal_registry_t registry);
 xhal_status_t register_unary_kernels(const xhal_host_api_t* host, xhal_registry_t registry);
 xhal_status_t register_matmul_kernels(const xhal_host_api_t* host, xhal_registry_t registry);
 xhal_status_t register_gemm_kernels(const xhal_host_api_t* host, xhal_registry_t registry);

@@ -11,6 +11,12 @@ xhal_status_t register_all_kernels(xhal_registry_t registry) noexcept {
       return fail(XHAL_ERROR_INTERNAL, "register_kernels: the host gave no register_kernel");
     using RegisterFn = xhal_status_t (*)(const xhal_host_api_t*, xhal_registry_t);
     const RegisterFn families[] = {
+        register_pow_kernels,
+        register_mod_kernels,
+        register_minmax_kernels,
+        register_compare_kernels,
+        register_logic_kernels,
+        register_where_kernels,
         register_conv_kernels,      register_conv_transpose_kernels, register_pool_kernels,
         register_einsum_kernels,
         register_binary_kernels,    register_unary_kernels,      register_matmul_kernels,
