@@ -81,6 +81,8 @@ class _Plan:
                 or not all(a in names for a in arg_names)):
             return None
         var_names = list(spec["type_vars"])
+        if any(o["type"] not in var_names for o in spec["inputs"] + spec["outputs"]):
+            return None  # a fixed-dtype operand: the general path handles it
         type_var = [var_names.index(i["type"]) for i in spec["inputs"]]
         allowed = [sum(1 << d for d in allowed_ids) for *_, allowed_ids in self.inputs]
         return _C.FastOp(self.op_id, self.version, type_var, allowed,
@@ -181,10 +183,25 @@ def _general_call(op: str, inputs: tuple, attrs: dict[str, Any],
             shapes[name] = None
             continue
         if info.get("host_memory", False):
-            arr = _host_value(op, name, value, info["type"])
+            type_var = info["type"]
+            admitted = spec["type_vars"].get(type_var)
+            if admitted is None:  # a fixed dtype (int64 shapes, axes...)
+                arr = _host_value(op, name, value, type_var)
+            else:  # typed by a type variable (Range's start/limit/delta)
+                arr = value.numpy() if isinstance(value, Tensor) else np.asarray(value)
+                if arr.dtype.name not in admitted:
+                    raise InvalidArgumentError(
+                        f"{op}: input {name} is {arr.dtype.name}, but {type_var} admits only "
+                        f"{', '.join(admitted)}")
+                if dtypes_by_var.setdefault(type_var, arr.dtype.name) != arr.dtype.name:
+                    raise InvalidArgumentError(
+                        f"{op}: input {name} is {arr.dtype.name} but type variable {type_var} "
+                        f"is {dtypes_by_var[type_var]}; xhal does no implicit promotion")
+                arr = np.asarray(arr, order="C")
             host_values[name] = arr
             shapes[name] = arr.shape
-            impls.append(_C.TensorImpl.host_view(raw_view(arr), dtype_id(info["type"])))
+            impls.append(_C.TensorImpl.host_view(raw_view(arr),
+                                                 dtype_id(from_numpy_dtype(arr.dtype))))
             continue
         if not isinstance(value, Tensor):
             raise TypeError(f"{op}: input {name} must be an xhal.Tensor, got "

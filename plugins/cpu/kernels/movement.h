@@ -80,6 +80,7 @@ xhal_status_t register_movement_view_kernels(const xhal_host_api_t* h, xhal_regi
 xhal_status_t register_expand_kernels(const xhal_host_api_t* h, xhal_registry_t r);
 xhal_status_t register_tile_kernels(const xhal_host_api_t* h, xhal_registry_t r);
 xhal_status_t register_shape_kernels(const xhal_host_api_t* h, xhal_registry_t r);
+xhal_status_t register_range_kernels(const xhal_host_api_t* h, xhal_registry_t r);
 
 // Registers KERNEL<DT> for every dtype the movement specs admit, in spec order, through
 // REG(fn, dtype), a callable returning xhal_status_t (usually a lambda around the generated

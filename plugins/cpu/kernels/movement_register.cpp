@@ -13,6 +13,7 @@ xhal_status_t register_movement_kernels(const xhal_host_api_t* h, xhal_registry_
   XHAL_CPU_TRY(register_expand_kernels(h, r));
   XHAL_CPU_TRY(register_tile_kernels(h, r));
   XHAL_CPU_TRY(register_shape_kernels(h, r));
+  XHAL_CPU_TRY(register_range_kernels(h, r));
   return XHAL_OK;
 }
 
