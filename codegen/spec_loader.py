@@ -336,6 +336,7 @@ def load_specs(root: Path | str) -> SpecSet:
     seen_ids: dict[int, Path] = {}
     seen_names: dict[str, Path] = {}
     files = sorted((root / "ops").glob("*.yaml"))
+    named = {path.stem for path in files}  # each file is named after its op (checked below)
     if not files:
         raise SpecError(f"{root / 'ops'}:1: no operator specs found")
     for path in files:
@@ -360,7 +361,9 @@ def load_specs(root: Path | str) -> SpecSet:
         seen_ids[data["op_id"]] = path
         seen_names[data["op"]] = path
         ops.append(_to_spec(path, data))
-    known = {spec.op for spec in ops}
+    # Ops whose own file has errors still count as known, so that one broken file is not
+    # echoed by every decomposition that uses its op.
+    known = {spec.op for spec in ops} | named
     for spec in ops:
         errors += _decomposition_errors(spec, known)
     if errors:

@@ -210,7 +210,8 @@ def _download(case: Case, result: Any) -> dict[str, np.ndarray]:
 
 def _call(case: Case, device: Any, arrays: Mapping[str, Any]) -> dict[str, np.ndarray]:
     """Upload, run ``xhal.ops.<op>``, download; returns ``{output name: array}``."""
-    result = getattr(xhal.ops, case.op)(*_upload(case, device, arrays), **dict(case.attrs))
+    result = getattr(xhal.ops, case.op)(*_upload(case, device, arrays), **dict(case.attrs),
+                                        device=device)
     return _download(case, result)
 
 

@@ -97,11 +97,12 @@ class FakeDevice:
 
 
 def _install(monkeypatch: pytest.MonkeyPatch, calls: list, drop_last: bool = False) -> None:
-    def vmax(*tensors: FakeTensor) -> FakeTensor:
+    def vmax(*tensors: FakeTensor, device: Any = None) -> FakeTensor:
         calls.append(("vmax", len(tensors)))
         return FakeTensor(_vmax(*[t.array for t in tensors]))
 
-    def vsplit(x: FakeTensor, *, num_outputs: int = 2) -> tuple[FakeTensor, ...]:
+    def vsplit(x: FakeTensor, *, num_outputs: int = 2,
+               device: Any = None) -> tuple[FakeTensor, ...]:
         calls.append(("vsplit", num_outputs))
         out = tuple(FakeTensor(a) for a in _vsplit(x.array, num_outputs=num_outputs))
         return out[:-1] if drop_last else out
