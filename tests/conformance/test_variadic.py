@@ -190,7 +190,8 @@ def test_a_missing_or_wrong_variadic_output_fails(monkeypatch: pytest.MonkeyPatc
     assert report.failed == len(report.results) > 0
     assert "Y[1]" in report.results[0].message or "Y[2]" in report.results[0].message
 
-    def wrong(x: FakeTensor, *, num_outputs: int = 2) -> tuple[FakeTensor, ...]:
+    def wrong(x: FakeTensor, *, num_outputs: int = 2,
+              device: Any = None) -> tuple[FakeTensor, ...]:
         out = [FakeTensor(a) for a in _vsplit(x.array, num_outputs=num_outputs)]
         out[-1].array = out[-1].array + 1
         return tuple(out)
