@@ -115,6 +115,9 @@ def workloads(quick: bool) -> list[Workload]:
 
 def measure(fn: Callable[[], Any], min_time: float = 0.2, repeats: int = 5) -> float:
     """Median seconds per call over `repeats` batches, each running >= min_time/repeats."""
+    # The previous implementation's thread pool (OpenBLAS, ONNX Runtime) spins for a while
+    # after its last call; on a 2-core machine those spinning threads would be timed here.
+    time.sleep(0.2)
     fn()  # warm up: caches, allocator, lazy initialisation
     t0 = time.perf_counter()
     fn()
