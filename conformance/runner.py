@@ -231,6 +231,20 @@ def run_case(
         shapes=_json_shapes(case),
         attrs=_jsonable(dict(case.attrs)),
     )
+    return _execute(result, case, device, arrays, expected,
+                    lambda: _call(case, device, arrays))
+
+
+def _execute(
+    result: CaseResult,
+    case: Case,
+    device: Any,
+    arrays: Mapping[str, np.ndarray | None],
+    expected: Mapping[str, np.ndarray],
+    call: Callable[[], dict[str, np.ndarray]],
+) -> CaseResult:
+    """The part every way of running a case shares: the device's dtype gate, the timed call
+    (UnsupportedError -> unsupported, any other exception -> error) and the judgement."""
     supported = _supported_dtypes(device)
     missing = [] if supported is None else sorted(set(case.types.values()) - supported)
     if missing:
@@ -239,7 +253,7 @@ def run_case(
         return result
     start = time.perf_counter()
     try:
-        got = _call(case, device, arrays)
+        got = call()
     except errors.UnsupportedError as exc:
         result.outcome, result.message = UNSUPPORTED, str(exc)
         return result
@@ -306,29 +320,13 @@ def run_decomposed(
         shapes=_json_shapes(case),
         attrs=_jsonable(dict(case.attrs)),
     )
-    supported = _supported_dtypes(device)
-    missing = [] if supported is None else sorted(set(case.types.values()) - supported)
-    if missing:
-        result.outcome = UNSUPPORTED
-        result.message = f"device does not list dtype(s) {', '.join(missing)}"
-        return result
-    start = time.perf_counter()
-    try:
+    def call() -> dict[str, np.ndarray]:
         inputs = tuple(_upload(case, device, arrays))
-        got = _download(
+        return _download(
             case, decompose.run_decomposition(case.op, inputs, dict(case.attrs), device)
         )
-    except errors.UnsupportedError as exc:
-        result.outcome, result.message = UNSUPPORTED, str(exc)
-        return result
-    except Exception as exc:  # noqa: BLE001 - every other exception is the "error" outcome
-        result.outcome, result.message = ERROR, f"{type(exc).__name__}: {exc}"
-        return result
-    finally:
-        result.seconds = time.perf_counter() - start
-    expected = manifest.reference(case, device, arrays, expected)
-    _judge(result, case, got, expected, device)
-    return result
+
+    return _execute(result, case, device, arrays, expected, call)
 
 
 def run(
