@@ -113,6 +113,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not devices:
         print("xhal conformance: no devices found", file=sys.stderr)
         return 1
+    # A plugin that loaded without a device (no GPU, no driver) is reported, never failed.
+    for plugin in xhal.plugins():
+        if plugin["device_count"] == 0:
+            reason = plugin["no_device_reason"] or "the plugin reports no device"
+            print(f"{plugin['device_type']}: no device ({reason}); not run, not counted")
     if opts.onnx_node_tests:
         from . import onnx_node_tests
 

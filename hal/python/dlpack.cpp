@@ -82,10 +82,22 @@ py::object export_tensor(const std::shared_ptr<TensorImpl>& self, py::object str
     if (wanted.first != mine.device_type || wanted.second != mine.device_id)
       throw py::buffer_error("cannot export to another device without a copy");
   }
-  (void)stream;  // we synchronise the producer's stream instead of handing over a stream
   if (self->device != kHostDevice) {
-    py::gil_scoped_release release;
-    check(xhal_device_synchronize(runtime(), self->device));
+    // DLPack: the consumer names the stream it will read on. When that is our default stream
+    // (a framework running on xhal's stream), or -1 ("do not synchronise"), the data is already
+    // ordered; for any other stream our pending work must finish first.
+    bool ordered = false;
+    if (!stream.is_none()) {
+      const intptr_t consumer = stream.cast<intptr_t>();
+      intptr_t ours = 0;
+      ordered = consumer == -1 ||
+                (xhal_device_native_stream(runtime(), self->device, &ours) == XHAL_OK &&
+                 ours == consumer);
+    }
+    if (!ordered) {
+      py::gil_scoped_release release;
+      check(xhal_device_synchronize(runtime(), self->device));
+    }
   }
   bool versioned = false;
   if (!max_version.is_none()) {

@@ -134,6 +134,11 @@ PYBIND11_MODULE(_C, m) {
     py::gil_scoped_acquire gil;
     check(s);
   }, py::arg("device"));
+  m.def("native_stream", [](int32_t device) {
+    intptr_t handle = 0;
+    check(xhal_device_native_stream(runtime(), device, &handle));
+    return handle;
+  }, py::arg("device"));
   m.def("memory_stats", [](int32_t device) {
     uint64_t allocated = 0, cached = 0;
     check(xhal_device_memory_stats(runtime(), device, &allocated, &cached));

@@ -177,6 +177,14 @@ xhal_status_t xhal_device_synchronize(xhal_runtime_t runtime, int32_t device) {
   return guarded([&] { rt(runtime).synchronize(device); });
 }
 
+xhal_status_t xhal_device_native_stream(xhal_runtime_t runtime, int32_t device,
+                                       intptr_t* handle) {
+  return guarded([&] {
+    need(handle, "handle");
+    *handle = rt(runtime).native_stream(device);
+  });
+}
+
 xhal_status_t xhal_launch(xhal_runtime_t runtime, int32_t device, uint32_t op_id,
                           int32_t op_version, const xhal_tensor_t* const* inputs,
                           int32_t num_inputs, const void* attrs, xhal_tensor_t* const* outputs,

@@ -156,4 +156,14 @@ void Runtime::synchronize(int32_t device) {
                       d.name() + ": stream_synchronize");
 }
 
+intptr_t Runtime::native_stream(int32_t device) {
+  Device& d = this->device(device);
+  if (!d.plugin->has(&xhal_plugin_api_t::stream_get_native_handle))
+    throw Error(XHAL_ERROR_UNSUPPORTED, d.name() + ": the plugin exposes no native stream handle");
+  intptr_t handle = 0;
+  check_plugin_status(d.plugin->api().stream_get_native_handle(d.stream, &handle),
+                      d.name() + ": stream_get_native_handle");
+  return handle;
+}
+
 }  // namespace xhal

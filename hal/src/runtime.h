@@ -47,6 +47,8 @@ class Runtime {
   void free(int32_t device, void* ptr);
   void copy(int32_t device, void* dst, const void* src, uint64_t size, xhal_copy_kind_t kind);
   void synchronize(int32_t device);
+  // The default stream's native handle; Error(UNSUPPORTED) when the plugin exposes none.
+  intptr_t native_stream(int32_t device);
 
   // The dispatcher (dispatcher.cpp).
   void launch(int32_t device, uint32_t op_id, int32_t op_version,

@@ -34,6 +34,13 @@ class Device:
     def synchronize(self) -> None:
         _C.synchronize(self.index)
 
+    @property
+    def native_stream(self) -> int:
+        """The default stream's native handle (a ``cudaStream_t`` on xhal.cuda): run a
+        framework's work on it, e.g. ``torch.cuda.ExternalStream(dev.native_stream)``, and DLPack
+        exchange needs no synchronisation. Raises XhalError(unsupported) where a plugin has none."""
+        return _C.native_stream(self.index)
+
     def memory_stats(self) -> dict[str, int]:
         allocated, cached = _C.memory_stats(self.index)
         return {"allocated": allocated, "cached": cached}

@@ -13,6 +13,9 @@ from ._runtime import device as _device
 from ._runtime import devices as _devices
 from .device import Device
 from .dtypes import dtype_id, dtype_name, from_numpy_dtype, numpy_dtype
+from .errors import XhalError
+
+_DL_CUDA = 2  # DLPack kDLCUDA
 
 
 def raw_view(array: np.ndarray) -> np.ndarray:
@@ -123,11 +126,19 @@ def tensor(data: Any, device: Device | str | None = None, dtype: str | None = No
 def from_dlpack(obj: Any) -> Tensor:
     """Wrap any DLPack producer (numpy, PyTorch, CuPy, JAX...) as an xhal Tensor, no copy."""
     dl_type, dl_id = obj.__dlpack_device__()
-    try:
-        capsule = obj.__dlpack__(max_version=(1, 0))
-    except TypeError:  # producers that predate DLPack 1.0 and the max_version keyword
-        capsule = obj.__dlpack__()
     match = next((d for d in _devices() if d.properties["dlpack_device_type"] == dl_type
                   and d.local_index == dl_id), None)
+    # On a device with streams, ask the producer to order its pending work before our default
+    # stream (DLPack's `stream` argument), so no one synchronises the device.
+    kwargs: dict[str, Any] = {}
+    if match is not None and dl_type == _DL_CUDA:
+        try:
+            kwargs["stream"] = match.native_stream
+        except XhalError:
+            pass
+    try:
+        capsule = obj.__dlpack__(max_version=(1, 0), **kwargs)
+    except TypeError:  # producers that predate DLPack 1.0 and the max_version keyword
+        capsule = obj.__dlpack__(**kwargs)
     index = match.index if match is not None else -1
     return Tensor(_C.from_dlpack_capsule(capsule, index), match)

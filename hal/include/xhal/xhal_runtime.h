@@ -72,6 +72,11 @@ XHAL_EXPORT xhal_status_t xhal_copy_to_device(xhal_runtime_t runtime, int32_t de
 XHAL_EXPORT xhal_status_t xhal_copy_to_host(xhal_runtime_t runtime, int32_t device, void* dst,
                                             const void* src, uint64_t size);
 XHAL_EXPORT xhal_status_t xhal_device_synchronize(xhal_runtime_t runtime, int32_t device);
+/* The device's default stream as the plugin's native handle (a cudaStream_t for xhal.cuda), so
+ * a framework can enqueue its own work on it and exchange tensors without synchronising.
+ * XHAL_ERROR_UNSUPPORTED where the plugin has no native stream. */
+XHAL_EXPORT xhal_status_t xhal_device_native_stream(xhal_runtime_t runtime, int32_t device,
+                                                    intptr_t* handle);
 
 /* Run one op on `device`'s default stream (asynchronously; synchronise to read results).
  * `inputs` has one entry per spec input (NULL for an absent optional one), `outputs` one per
