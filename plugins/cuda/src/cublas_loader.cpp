@@ -96,15 +96,11 @@ const Loaded& loaded() {
   return l;
 }
 
-// One handle per (thread, device); destroyed when the thread exits.
+// One handle per (thread, device). Never destroyed: a thread_local destructor runs at process
+// exit, possibly after the driver has shut down, where cublasDestroy can crash (PyTorch leaks its
+// handles for the same reason). A handle is a few KiB of host memory plus a small workspace.
 struct ThreadHandles {
   std::vector<cublasHandle_t> handles;
-  ~ThreadHandles() {
-    const CublasApi* api = loaded().ok ? &loaded().api : nullptr;
-    if (api == nullptr) return;
-    for (cublasHandle_t h : handles)
-      if (h != nullptr) api->destroy(h);
-  }
 };
 
 }  // namespace
