@@ -56,7 +56,8 @@ xhal_status_t resolve_shape(const Call& call, const Shape& in, const std::vector
   for (int i = 0; i < out->rank; ++i) {
     int64_t d = spec[i];
     if (d == -1) {
-      if (infer >= 0) return fail(XHAL_ERROR_INVALID_ARGUMENT, "reshape: more than one -1 in shape");
+      if (infer >= 0)
+        return fail(XHAL_ERROR_INVALID_ARGUMENT, "reshape: more than one -1 in shape");
       infer = i;
       continue;
     }
@@ -632,7 +633,7 @@ __global__ void range_dev(int64_t n, T start, T delta, T* y) {
                             static_cast<uint64_t>(i) * static_cast<uint64_t>(delta));
     else  // float64, no contraction into an FMA: the CPU plugin rounds the product first
       y[i] = static_cast<T>(__dadd_rn(static_cast<double>(start),
-                                      __dmul_rn(static_cast<double>(i), static_cast<double>(delta))));
+                                      __dmul_rn(static_cast<double>(i), double(delta))));
   }
 }
 

@@ -109,7 +109,8 @@ xhal_status_t pad_kernel(const xhal_kernel_context_t* ctx, const xhal_tensor_t* 
                   "%s: mode '%s' is not one of constant, reflect, edge, wrap", kOp, m.c_str());
     const Shape din = shape_of(data);
     const int rank = din.rank;
-    if (pads == nullptr) return fail(XHAL_ERROR_INVALID_ARGUMENT, "%s: input pads is required", kOp);
+    if (pads == nullptr)
+      return fail(XHAL_ERROR_INVALID_ARGUMENT, "%s: input pads is required", kOp);
     std::vector<int64_t> p, ax;
     XHAL_CUDA_TRY(mv::host_int_list(call, "input pads", pads, &p));
     if (axes != nullptr) {

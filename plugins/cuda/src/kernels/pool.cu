@@ -67,7 +67,9 @@ xhal_status_t pool_geom(const Call& call, const Shape& dx, const xhal_tensor_t* 
 template <class V>
 __device__ __forceinline__ V lowest();
 template <> __device__ __forceinline__ float lowest<float>() { return -INFINITY; }
-template <> __device__ __forceinline__ double lowest<double>() { return -static_cast<double>(INFINITY); }
+template <> __device__ __forceinline__ double lowest<double>() {
+  return -static_cast<double>(INFINITY);
+}
 template <> __device__ __forceinline__ int8_t lowest<int8_t>() { return INT8_MIN; }
 template <> __device__ __forceinline__ uint8_t lowest<uint8_t>() { return 0; }
 
@@ -236,8 +238,8 @@ xhal_status_t global_average_pool_kernel(const xhal_kernel_context_t* ctx, const
     XHAL_CUDA_TRY(check_tensor(call, "output Y", Y, dt));
     const Shape dx = shape_of(X);
     if (dx.rank < 3)
-      return fail(XHAL_ERROR_INVALID_ARGUMENT, "global_average_pool: X %s must be [N, C, spatial...]",
-                  to_string(dx).c_str());
+      return fail(XHAL_ERROR_INVALID_ARGUMENT,
+                  "global_average_pool: X %s must be [N, C, spatial...]", to_string(dx).c_str());
     Shape expect;
     expect.push_back(dx[0]);
     expect.push_back(dx[1]);
@@ -258,24 +260,29 @@ xhal_status_t global_average_pool_kernel(const xhal_kernel_context_t* ctx, const
 constexpr uint32_t kFlags = XHAL_KERNEL_FLAG_STRIDED_INPUTS;
 
 xhal_status_t register_pool_family(const xhal_host_api_t* h, xhal_registry_t r) {
-  const char* mp = "cuda.max_pool";
-  XHAL_CUDA_TRY(xhal_register_max_pool_v1(h, r, max_pool_kernel<float>, XHAL_DTYPE_FLOAT32, kFlags, mp));
-  XHAL_CUDA_TRY(xhal_register_max_pool_v1(h, r, max_pool_kernel<double>, XHAL_DTYPE_FLOAT64, kFlags, mp));
-  XHAL_CUDA_TRY(xhal_register_max_pool_v1(h, r, max_pool_kernel<__half>, XHAL_DTYPE_FLOAT16, kFlags, mp));
-  XHAL_CUDA_TRY(xhal_register_max_pool_v1(h, r, max_pool_kernel<__nv_bfloat16>, XHAL_DTYPE_BFLOAT16, kFlags, mp));
-  XHAL_CUDA_TRY(xhal_register_max_pool_v1(h, r, max_pool_kernel<int8_t>, XHAL_DTYPE_INT8, kFlags, mp));
-  XHAL_CUDA_TRY(xhal_register_max_pool_v1(h, r, max_pool_kernel<uint8_t>, XHAL_DTYPE_UINT8, kFlags, mp));
-  const char* ap = "cuda.average_pool";
-  XHAL_CUDA_TRY(xhal_register_average_pool_v1(h, r, average_pool_kernel<float>, XHAL_DTYPE_FLOAT32, kFlags, ap));
-  XHAL_CUDA_TRY(xhal_register_average_pool_v1(h, r, average_pool_kernel<double>, XHAL_DTYPE_FLOAT64, kFlags, ap));
-  XHAL_CUDA_TRY(xhal_register_average_pool_v1(h, r, average_pool_kernel<__half>, XHAL_DTYPE_FLOAT16, kFlags, ap));
-  XHAL_CUDA_TRY(xhal_register_average_pool_v1(h, r, average_pool_kernel<__nv_bfloat16>, XHAL_DTYPE_BFLOAT16, kFlags, ap));
-  const char* gp = "cuda.global_average_pool";
-  XHAL_CUDA_TRY(xhal_register_global_average_pool_v1(h, r, global_average_pool_kernel<float>, XHAL_DTYPE_FLOAT32, kFlags, gp));
-  XHAL_CUDA_TRY(xhal_register_global_average_pool_v1(h, r, global_average_pool_kernel<double>, XHAL_DTYPE_FLOAT64, kFlags, gp));
-  XHAL_CUDA_TRY(xhal_register_global_average_pool_v1(h, r, global_average_pool_kernel<__half>, XHAL_DTYPE_FLOAT16, kFlags, gp));
-  return xhal_register_global_average_pool_v1(h, r, global_average_pool_kernel<__nv_bfloat16>,
-                                              XHAL_DTYPE_BFLOAT16, kFlags, gp);
+  auto mp = [&](xhal_max_pool_v1_kernel_fn fn, int32_t dt) {
+    return xhal_register_max_pool_v1(h, r, fn, dt, kFlags, "cuda.max_pool");
+  };
+  auto ap = [&](xhal_average_pool_v1_kernel_fn fn, int32_t dt) {
+    return xhal_register_average_pool_v1(h, r, fn, dt, kFlags, "cuda.average_pool");
+  };
+  auto gp = [&](xhal_global_average_pool_v1_kernel_fn fn, int32_t dt) {
+    return xhal_register_global_average_pool_v1(h, r, fn, dt, kFlags, "cuda.global_average_pool");
+  };
+  XHAL_CUDA_TRY(mp(max_pool_kernel<float>, XHAL_DTYPE_FLOAT32));
+  XHAL_CUDA_TRY(mp(max_pool_kernel<double>, XHAL_DTYPE_FLOAT64));
+  XHAL_CUDA_TRY(mp(max_pool_kernel<__half>, XHAL_DTYPE_FLOAT16));
+  XHAL_CUDA_TRY(mp(max_pool_kernel<__nv_bfloat16>, XHAL_DTYPE_BFLOAT16));
+  XHAL_CUDA_TRY(mp(max_pool_kernel<int8_t>, XHAL_DTYPE_INT8));
+  XHAL_CUDA_TRY(mp(max_pool_kernel<uint8_t>, XHAL_DTYPE_UINT8));
+  XHAL_CUDA_TRY(ap(average_pool_kernel<float>, XHAL_DTYPE_FLOAT32));
+  XHAL_CUDA_TRY(ap(average_pool_kernel<double>, XHAL_DTYPE_FLOAT64));
+  XHAL_CUDA_TRY(ap(average_pool_kernel<__half>, XHAL_DTYPE_FLOAT16));
+  XHAL_CUDA_TRY(ap(average_pool_kernel<__nv_bfloat16>, XHAL_DTYPE_BFLOAT16));
+  XHAL_CUDA_TRY(gp(global_average_pool_kernel<float>, XHAL_DTYPE_FLOAT32));
+  XHAL_CUDA_TRY(gp(global_average_pool_kernel<double>, XHAL_DTYPE_FLOAT64));
+  XHAL_CUDA_TRY(gp(global_average_pool_kernel<__half>, XHAL_DTYPE_FLOAT16));
+  return gp(global_average_pool_kernel<__nv_bfloat16>, XHAL_DTYPE_BFLOAT16);
 }
 
 }  // namespace

@@ -325,7 +325,8 @@ xhal_status_t resize_kernel(const xhal_kernel_context_t* ctx, const xhal_tensor_
     Scratch buf[2];
     int cur = 0;
     XHAL_CUDA_TRY(buf[cur].alloc(call, sizeof(V) * static_cast<uint64_t>(din.numel())));
-    XHAL_CUDA_TRY((mv::convert_strided<T, V>(call, din, data_as<const T>(X), xs, buf[cur].as<V>())));
+    XHAL_CUDA_TRY(
+        (mv::convert_strided<T, V>(call, din, data_as<const T>(X), xs, buf[cur].as<V>())));
     Shape d = din;
     for (const Axis& ax : plan) {
       int64_t outer = 1, inner = 1;
