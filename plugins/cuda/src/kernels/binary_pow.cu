@@ -9,8 +9,9 @@
 // Integer X: trunc(pow(x, y)). An integral exponent takes the exact integer power (by
 // squaring), since the GPU's float64 pow is only accurate to 2 ulp and 80.99999... would
 // truncate wrongly; y < 0 gives 1 / x^|y| truncated (0 unless |x| = 1); a fractional exponent
-// uses float64 pow and truncates. Results that do not fit X's dtype (or are not finite) give 0
-// like the CPU plugin; results beyond 2^53 are undefined by the spec.
+// uses float64 pow and truncates (a result within 4 ulp of an integer counts as that
+// integer). Results that do not fit X's dtype (or are not finite) give 0 like the CPU plugin;
+// results beyond 2^53 are undefined by the spec.
 // Not done: a float32 fast path through powf (the spec asks for float64 pow).
 #include <cmath>
 #include <cstdint>
@@ -59,7 +60,11 @@ __device__ A int_pow(A x, double e) {
     }
     return static_cast<A>(static_cast<int64_t>(result));
   }
-  const double t = trunc(d);
+  // A fractional exponent can still give an exact integer (16^0.5, 81^0.75): the GPU's pow
+  // may land an ulp or two below it, which trunc would turn into the integer below, where the
+  // CPU plugin's (glibc) pow is exact. Results within 4 ulp of an integer count as it.
+  const double r = rint(d);
+  const double t = fabs(d - r) <= 4.0 * 2.220446049250313e-16 * fabs(r) ? r : trunc(d);
   if (!(t >= lo && t < -lo)) return A(0);  // NaN, infinities, out of range
   return static_cast<A>(static_cast<int64_t>(t));
 }
