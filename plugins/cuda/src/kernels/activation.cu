@@ -5,7 +5,8 @@
 // The formulas are the CPU plugin's (plugins/cpu/kernels/activation.cpp), operation for
 // operation: float16/bfloat16 compute in float32 and round once; formulas that round several
 // times (selu, hard_sigmoid, hard_swish, gelu) compute float32 (and so the 16-bit floats) in
-// float64. NaN passes through the piecewise ones (comparisons fail).
+// float64, with products and sums rounded separately (no fused multiply-add, which nvcc would
+// otherwise contract them into). NaN passes through the piecewise ones (comparisons fail).
 // Not done: attribute validation beyond gelu's `approximate` (alpha, beta, gamma are free floats).
 #include <cmath>
 #include <cstring>
@@ -65,6 +66,13 @@ struct SeluOp {
   }
 };
 
+// a * b + c rounded twice, never fused into one fma (nvcc contracts a * b + c by default): the
+// CPU plugin and the numpy reference round the product, and near the kinks (x = -3 for
+// hard_swish) the fused form differs by far more than float64's tolerance in relative terms.
+__device__ __forceinline__ double mul_add_rn(double a, double b, double c) {
+  return __dadd_rn(__dmul_rn(a, b), c);
+}
+
 // max(0, min(1, v)) that keeps NaN.
 template <class W>
 __device__ __forceinline__ W clamp01(W v) {
@@ -76,7 +84,8 @@ struct HardSigmoidOp {
   template <class V>
   __device__ V operator()(V x) const {
     using W = wide_t<V>;
-    return static_cast<V>(clamp01(W(alpha) * W(x) + W(beta)));
+    static_assert(std::is_same<W, double>::value, "computed in float64");
+    return static_cast<V>(clamp01(mul_add_rn(W(alpha), W(x), W(beta))));
   }
 };
 
@@ -85,7 +94,8 @@ struct HardSwishOp {
   __device__ V operator()(V x) const {
     using W = wide_t<V>;
     const W w = x;
-    return static_cast<V>(w * clamp01(W(1.0f / 6.0f) * w + W(0.5)));
+    static_assert(std::is_same<W, double>::value, "computed in float64");
+    return static_cast<V>(w * clamp01(mul_add_rn(W(1.0f / 6.0f), w, W(0.5))));
   }
 };
 
@@ -114,7 +124,8 @@ struct GeluTanhOp {
   __device__ V operator()(V x) const {
     using W = wide_t<V>;
     const W w = x;
-    const W u = W(0.79788456080286535588) * (w + W(0.044715) * w * w * w);
+    static_assert(std::is_same<W, double>::value, "computed in float64");
+    const W u = W(0.79788456080286535588) * mul_add_rn(W(0.044715) * w * w, w, w);
     return static_cast<V>(w / (W(1) + ::exp(W(-2) * u)));
   }
 };
