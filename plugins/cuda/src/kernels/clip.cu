@@ -66,17 +66,19 @@ xhal_status_t clip_entry(const xhal_kernel_context_t* ctx, const xhal_tensor_t* 
   });
 }
 
+template <class... Ts>
+xhal_status_t register_types(const xhal_host_api_t* h, xhal_registry_t r) {
+  xhal_status_t st = XHAL_OK;
+  ((st = st != XHAL_OK ? st
+                       : xhal_register_clip_v1(h, r, clip_entry<Ts>, dtype_of<Ts>(),
+                                               XHAL_KERNEL_FLAG_STRIDED_INPUTS, "cuda.clip")),
+   ...);
+  return st;
+}
+
 xhal_status_t register_clip_family(const xhal_host_api_t* h, xhal_registry_t r) {
-  constexpr uint32_t f = XHAL_KERNEL_FLAG_STRIDED_INPUTS;
-  XHAL_CUDA_TRY(xhal_register_clip_v1(h, r, clip_entry<float>, XHAL_DTYPE_FLOAT32, f, "cuda.clip"));
-  XHAL_CUDA_TRY(xhal_register_clip_v1(h, r, clip_entry<double>, XHAL_DTYPE_FLOAT64, f, "cuda.clip"));
-  XHAL_CUDA_TRY(xhal_register_clip_v1(h, r, clip_entry<__half>, XHAL_DTYPE_FLOAT16, f, "cuda.clip"));
-  XHAL_CUDA_TRY(
-      xhal_register_clip_v1(h, r, clip_entry<__nv_bfloat16>, XHAL_DTYPE_BFLOAT16, f, "cuda.clip"));
-  XHAL_CUDA_TRY(xhal_register_clip_v1(h, r, clip_entry<int8_t>, XHAL_DTYPE_INT8, f, "cuda.clip"));
-  XHAL_CUDA_TRY(xhal_register_clip_v1(h, r, clip_entry<uint8_t>, XHAL_DTYPE_UINT8, f, "cuda.clip"));
-  XHAL_CUDA_TRY(xhal_register_clip_v1(h, r, clip_entry<int32_t>, XHAL_DTYPE_INT32, f, "cuda.clip"));
-  return xhal_register_clip_v1(h, r, clip_entry<int64_t>, XHAL_DTYPE_INT64, f, "cuda.clip");
+  return register_types<float, double, __half, __nv_bfloat16, int8_t, uint8_t, int32_t, int64_t>(
+      h, r);
 }
 
 }  // namespace

@@ -109,12 +109,20 @@ inline void broadcast_strides(const xhal_tensor_t* t, const Shape& out, int64_t*
 
 // ---- device side: the two launch shapes ---------------------------------------------------------
 
-// Element offsets of output position `linear` for every operand. `narrow`: the output has
-// fewer than 2^32 elements, so every size and position fits 32-bit division.
+// #pragma unroll in code that is also compiled for the host (where gcc warns about it).
+#if defined(__CUDA_ARCH__)
+#define XHAL_EW_UNROLL _Pragma("unroll")
+#else
+#define XHAL_EW_UNROLL
+#endif
+
+// Element offsets of output position `linear` for every operand (host and device, so that the
+// indexing can be checked on a machine without a GPU). `narrow`: the output has fewer than
+// 2^32 elements, so every size and position fits 32-bit division.
 template <int N>
-__device__ __forceinline__ void offsets_at(const Offsets<N>& o, int64_t linear, bool narrow,
-                                           int64_t (&off)[N]) {
-#pragma unroll
+__host__ __device__ __forceinline__ void offsets_at(const Offsets<N>& o, int64_t linear,
+                                                    bool narrow, int64_t (&off)[N]) {
+  XHAL_EW_UNROLL
   for (int a = 0; a < N; ++a) off[a] = 0;
   for (int d = o.rank - 1; d > 0; --d) {
     int64_t i;
@@ -128,11 +136,11 @@ __device__ __forceinline__ void offsets_at(const Offsets<N>& o, int64_t linear, 
       i = linear - q * o.sizes[d];
       linear = q;
     }
-#pragma unroll
+    XHAL_EW_UNROLL
     for (int a = 0; a < N; ++a) off[a] += i * o.strides[a][d];
   }
   if (o.rank > 0) {
-#pragma unroll
+    XHAL_EW_UNROLL
     for (int a = 0; a < N; ++a) off[a] += linear * o.strides[a][0];
   }
 }
