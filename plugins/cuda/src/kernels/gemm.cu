@@ -146,6 +146,35 @@ xhal_status_t cublas_gemm(const Call& call, int32_t dtype, bool ta, bool tb, int
   return XHAL_OK;
 }
 
+// C_b[i, j] = beta * C_b[i, j] (0 when beta == 0, whatever C held) for floating types.
+template <class T>
+__global__ void scale_rows_kernel(int64_t m, int64_t n, double beta, T* c, int64_t ldc,
+                                  int64_t stride_c, int64_t batch) {
+  const int64_t total = batch * m * n;
+  for (int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; i < total;
+       i += int64_t(gridDim.x) * blockDim.x) {
+    const int64_t b = i / (m * n), r = (i / n) % m, col = i % n;
+    T& v = c[b * stride_c + r * ldc + col];
+    v = beta == 0.0 ? convert<T>(0.0f) : convert<T>(beta * convert<double>(v));
+  }
+}
+
+xhal_status_t scale_rows(const Call& call, int32_t dtype, int64_t m, int64_t n, double beta,
+                         void* c, int64_t ldc, int64_t stride_c, int64_t batch) {
+  const int64_t total = batch * m * n;
+  bool launched = visit_dtype(dtype, [&](auto tag) {
+    using T = decltype(tag);
+    if constexpr (is_floating<T>)
+      scale_rows_kernel<T><<<grid_for(total), 256, 0, call.stream>>>(
+          m, n, beta, static_cast<T*>(c), ldc, stride_c, batch);
+  });
+  if (!launched || !(dtype == XHAL_DTYPE_FLOAT32 || dtype == XHAL_DTYPE_FLOAT64 ||
+                     dtype == XHAL_DTYPE_FLOAT16 || dtype == XHAL_DTYPE_BFLOAT16))
+    return fail(XHAL_ERROR_INTERNAL, "%s: gemm scaling for dtype %d", call.op,
+                static_cast<int>(dtype));
+  return check_launch(call, "gemm beta scaling");
+}
+
 }  // namespace
 
 xhal_status_t gemm_batched(const Call& call, int32_t dtype, bool trans_a, bool trans_b, int64_t m,
@@ -161,12 +190,9 @@ xhal_status_t gemm_batched(const Call& call, int32_t dtype, bool trans_a, bool t
       return int_gemm<int64_t>(call, trans_a, trans_b, m, n, k, alpha, a, lda, stride_a, b, ldb,
                                stride_b, beta, c, ldc, stride_c, batch);
     default:
-      if (k == 0) {  // an empty sum: C = beta * C, which cuBLAS may not do for k == 0
-        alpha = 0.0;
-        k = 1;  // any k with alpha 0 leaves beta * C; operands are not read for alpha == 0
-        lda = std::max<int64_t>(lda, trans_a ? m : k);  // leading dimensions cuBLAS accepts
-        ldb = std::max<int64_t>(ldb, trans_b ? k : n);
-      }
+      // An empty sum leaves beta * C. Not through cuBLAS: its operands are empty (possibly NULL)
+      // and k == 0 is not a valid cuBLAS shape.
+      if (k == 0) return scale_rows(call, dtype, m, n, beta, c, ldc, stride_c, batch);
       return cublas_gemm(call, dtype, trans_a, trans_b, m, n, k, alpha, a, lda, stride_a, b, ldb,
                          stride_b, beta, c, ldc, stride_c, batch);
   }
