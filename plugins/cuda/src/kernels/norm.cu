@@ -28,6 +28,12 @@ namespace {
 template <class T>
 using calc_t = std::conditional_t<std::is_same<T, double>::value, double, float>;
 
+// Neither Inf nor NaN.
+template <class F>
+__device__ __forceinline__ bool finite(F v) {
+  return v - v == F(0);
+}
+
 __device__ __forceinline__ float rsqrt_of(float v) { return 1.0f / ::sqrtf(v); }
 __device__ __forceinline__ double rsqrt_of(double v) { return 1.0 / ::sqrt(v); }
 
@@ -55,11 +61,13 @@ __global__ void __launch_bounds__(kThreads) norm_rows_kernel(RowParams<T> p) {
   const int lane = kWarp ? (threadIdx.x & 31) : threadIdx.x;
   const int64_t rows_per_block = kWarp ? kThreads / 32 : 1;
   const int64_t first = blockIdx.x * rows_per_block + (kWarp ? (threadIdx.x >> 5) : 0);
-  const F inv_n = F(1) / static_cast<F>(p.n);
+  const double nd = static_cast<double>(p.n);
   for (int64_t row = first; row < p.rows; row += int64_t(gridDim.x) * rows_per_block) {
     const T* xr = p.x + row * p.n;
     T* yr = p.y + row * p.n;
     F v[ITEMS][VEC];
+    // Per-thread partial sums in F; one that overflowed (or met an Inf or NaN) is redone in
+    // double. Row totals, mean and variance in double, as the CPU plugin and the reference.
     F s = F(0);
 #pragma unroll
     for (int it = 0; it < ITEMS; ++it) {
@@ -70,7 +78,15 @@ __global__ void __launch_bounds__(kThreads) norm_rows_kernel(RowParams<T> p) {
         for (int k = 0; k < VEC; ++k) s += v[it][k];
       }
     }
-    const F mean = red::group_all<kWarp>(s, red::SumOp{}) * inv_n;
+    double sd = static_cast<double>(s);
+    if (!finite(s)) {
+      sd = 0.0;
+      for (int it = 0; it < ITEMS; ++it)
+        if ((int64_t(it) * group + lane) * VEC < p.n)
+          for (int k = 0; k < VEC; ++k) sd += static_cast<double>(v[it][k]);
+    }
+    const double mean_d = red::group_all<kWarp>(sd, red::SumOp{}) / nd;
+    const F mean = static_cast<F>(mean_d);
     F q = F(0);
 #pragma unroll
     for (int it = 0; it < ITEMS; ++it) {
@@ -83,11 +99,22 @@ __global__ void __launch_bounds__(kThreads) norm_rows_kernel(RowParams<T> p) {
         }
       }
     }
-    const F var = red::group_all<kWarp>(q, red::SumOp{}) * inv_n;
-    const F rstd = rsqrt_of(var + static_cast<F>(p.eps));
+    double qd = static_cast<double>(q);
+    if (!finite(q)) {
+      qd = 0.0;
+      for (int it = 0; it < ITEMS; ++it)
+        if ((int64_t(it) * group + lane) * VEC < p.n)
+          for (int k = 0; k < VEC; ++k) {
+            const double d = static_cast<double>(v[it][k]) - mean_d;
+            qd += d * d;
+          }
+    }
+    const double var = red::group_all<kWarp>(qd, red::SumOp{}) / nd;
+    const double rstd_d = 1.0 / ::sqrt(var + static_cast<double>(p.eps));
+    const F rstd = static_cast<F>(rstd_d);
     if (p.mean_out != nullptr && lane == 0) {
-      p.mean_out[row] = static_cast<float>(mean);
-      p.inv_out[row] = static_cast<float>(rstd);
+      p.mean_out[row] = static_cast<float>(mean_d);
+      p.inv_out[row] = static_cast<float>(rstd_d);
     }
     F sc = F(1), bc = F(0);
     if (kChannel) {
@@ -124,23 +151,24 @@ __global__ void __launch_bounds__(kThreads) norm_rows_kernel(RowParams<T> p) {
 template <class T, bool kChannel>
 __global__ void __launch_bounds__(kThreads) norm_long_rows_kernel(RowParams<T> p) {
   using F = calc_t<T>;
-  const F inv_n = F(1) / static_cast<F>(p.n);
+  const double nd = static_cast<double>(p.n);
   for (int64_t row = blockIdx.x; row < p.rows; row += gridDim.x) {
     const T* xr = p.x + row * p.n;
     T* yr = p.y + row * p.n;
-    F s = F(0);
-    for (int64_t i = threadIdx.x; i < p.n; i += blockDim.x) s += convert<F>(xr[i]);
-    const F mean = red::block_all(s, red::SumOp{}) * inv_n;
-    F q = F(0);
+    double s = 0.0;
+    for (int64_t i = threadIdx.x; i < p.n; i += blockDim.x) s += convert<double>(xr[i]);
+    const double mean_d = red::block_all(s, red::SumOp{}) / nd;
+    double q = 0.0;
     for (int64_t i = threadIdx.x; i < p.n; i += blockDim.x) {
-      const F d = convert<F>(xr[i]) - mean;
+      const double d = convert<double>(xr[i]) - mean_d;
       q += d * d;
     }
-    const F var = red::block_all(q, red::SumOp{}) * inv_n;
-    const F rstd = rsqrt_of(var + static_cast<F>(p.eps));
+    const double var = red::block_all(q, red::SumOp{}) / nd;
+    const double rstd_d = 1.0 / ::sqrt(var + static_cast<double>(p.eps));
+    const F mean = static_cast<F>(mean_d), rstd = static_cast<F>(rstd_d);
     if (p.mean_out != nullptr && threadIdx.x == 0) {
-      p.mean_out[row] = static_cast<float>(mean);
-      p.inv_out[row] = static_cast<float>(rstd);
+      p.mean_out[row] = static_cast<float>(mean_d);
+      p.inv_out[row] = static_cast<float>(rstd_d);
     }
     for (int64_t i = threadIdx.x; i < p.n; i += blockDim.x) {
       const int64_t pi = kChannel ? row % p.C : i;
