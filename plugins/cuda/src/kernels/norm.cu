@@ -11,7 +11,8 @@
 // elements, or of the spatial size per (n, c)), one kernel for both: the row is held in
 // registers (a warp per row up to 1024 elements, a 256-thread block per row up to
 // 256 * VEC * 16), with 16-byte vector loads when every pointer is aligned and VEC divides the
-// row; longer rows take a block per row that reads the row three times. Layer Scale and B that
+// row; longer rows that fit in shared memory are cached there by a 1024-thread block per row;
+// longer ones still take a block per row that reads the row three times. Layer Scale and B that
 // do not already have the normalised block's shape are broadcast into a compact scratch first
 // (copy_strided with zero strides). Batch normalisation is one elementwise kernel.
 // Not done: splitting a very long row over several blocks; stash_type other than 1.
@@ -147,7 +148,87 @@ __global__ void __launch_bounds__(kThreads) norm_rows_kernel(RowParams<T> p) {
   }
 }
 
-// Long rows: a block per row, three passes over global memory.
+// Long rows: a 1024-thread block per row with the row cached (in the compute type) in dynamic
+// shared memory, so global memory is read once. Sums in double.
+constexpr int kBigThreads = 1024;
+
+template <class T, int VEC, bool kChannel>
+__global__ void __launch_bounds__(kBigThreads) norm_smem_rows_kernel(RowParams<T> p) {
+  using F = calc_t<T>;
+  extern __shared__ __align__(16) unsigned char smem_raw[];
+  F* buf = reinterpret_cast<F*>(smem_raw);
+  const int64_t chunks = p.n / VEC;  // VEC divides n
+  const double nd = static_cast<double>(p.n);
+  for (int64_t row = blockIdx.x; row < p.rows; row += gridDim.x) {
+    const T* xr = p.x + row * p.n;
+    T* yr = p.y + row * p.n;
+    double s = 0.0;
+    for (int64_t c = threadIdx.x; c < chunks; c += blockDim.x) {
+      F v[VEC];
+      red::load_vec<VEC>(xr + c * VEC, v);
+#pragma unroll
+      for (int k = 0; k < VEC; ++k) s += static_cast<double>(v[k]);
+      red::smem_store<VEC>(buf + c * VEC, v);
+    }
+    const double mean_d = red::block_all(s, red::SumOp{}) / nd;  // also publishes buf
+    double q = 0.0;
+    for (int64_t c = threadIdx.x; c < chunks; c += blockDim.x) {
+      F v[VEC];
+      red::smem_load<VEC>(buf + c * VEC, v);
+#pragma unroll
+      for (int k = 0; k < VEC; ++k) {
+        const double d = static_cast<double>(v[k]) - mean_d;
+        q += d * d;
+      }
+    }
+    const double var = red::block_all(q, red::SumOp{}) / nd;
+    const double rstd_d = 1.0 / ::sqrt(var + static_cast<double>(p.eps));
+    const F mean = static_cast<F>(mean_d), rstd = static_cast<F>(rstd_d);
+    if (p.mean_out != nullptr && threadIdx.x == 0) {
+      p.mean_out[row] = static_cast<float>(mean_d);
+      p.inv_out[row] = static_cast<float>(rstd_d);
+    }
+    F sc = F(1), bc = F(0);
+    if (kChannel) {
+      sc = convert<F>(p.scale[row % p.C]);
+      bc = convert<F>(p.bias[row % p.C]);
+    }
+    for (int64_t c = threadIdx.x; c < chunks; c += blockDim.x) {
+      F v[VEC];
+      red::smem_load<VEC>(buf + c * VEC, v);
+      if (kChannel) {
+#pragma unroll
+        for (int k = 0; k < VEC; ++k) v[k] = ((v[k] - mean) * rstd) * sc + bc;
+      } else {
+        F sv[VEC], bv[VEC];
+        red::load_vec<VEC>(p.scale + c * VEC, sv);
+        if (p.bias != nullptr) {
+          red::load_vec<VEC>(p.bias + c * VEC, bv);
+        } else {
+#pragma unroll
+          for (int k = 0; k < VEC; ++k) bv[k] = F(0);
+        }
+#pragma unroll
+        for (int k = 0; k < VEC; ++k) v[k] = ((v[k] - mean) * rstd) * sv[k] + bv[k];
+      }
+      red::store_vec<VEC>(yr + c * VEC, v);
+    }
+    __syncthreads();  // buf is rewritten by the next row
+  }
+}
+
+template <class T, int VEC, bool kChannel>
+xhal_status_t launch_smem_rows(const Call& call, const RowParams<T>& p) {
+  const size_t bytes = sizeof(calc_t<T>) * static_cast<size_t>(p.n);
+  auto* kernel = norm_smem_rows_kernel<T, VEC, kChannel>;
+  XHAL_CUDA_CHECK("normalization (shared memory size)",
+                  cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize,
+                                       static_cast<int>(bytes)));
+  kernel<<<red::blocks_for(p.rows), kBigThreads, bytes, call.stream>>>(p);
+  return XHAL_OK;
+}
+
+// Longest rows: a block per row, three passes over global memory.
 template <class T, bool kChannel>
 __global__ void __launch_bounds__(kThreads) norm_long_rows_kernel(RowParams<T> p) {
   using F = calc_t<T>;
@@ -215,6 +296,11 @@ xhal_status_t norm_rows(const Call& call, const RowParams<T>& p, const char* wha
   } else if (vec && n <= int64_t(kThreads) * VEC * 16) {
     dispatch_items<T, VEC, false, kChannel, 16>(
         call, p, red::pow2_bucket(red::ceil_div(n, int64_t(kThreads) * VEC), 16));
+  } else if (int64_t(sizeof(calc_t<T>)) * n <= red::smem_optin_bytes(call.device)) {
+    if (vec)
+      XHAL_CUDA_TRY((launch_smem_rows<T, VEC, kChannel>(call, p)));
+    else
+      XHAL_CUDA_TRY((launch_smem_rows<T, 1, kChannel>(call, p)));
   } else {
     norm_long_rows_kernel<T, kChannel><<<red::blocks_for(p.rows), kThreads, 0, call.stream>>>(p);
   }

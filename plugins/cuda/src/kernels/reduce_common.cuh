@@ -113,6 +113,58 @@ __device__ __forceinline__ void store_vec(T* p, const F (&in)[VEC]) {
   }
 }
 
+// VEC values of the compute type F to / from shared memory at p (aligned to VEC * sizeof(F)
+// when that is 16 or 32 bytes): 16-byte accesses where they fit, so a warp's accesses do not
+// conflict.
+template <int VEC, class F>
+__device__ __forceinline__ void smem_store(F* p, const F (&v)[VEC]) {
+  if constexpr (std::is_same<F, float>::value && VEC % 4 == 0) {
+#pragma unroll
+    for (int k = 0; k < VEC; k += 4)
+      *reinterpret_cast<float4*>(p + k) = make_float4(v[k], v[k + 1], v[k + 2], v[k + 3]);
+  } else if constexpr (std::is_same<F, double>::value && VEC % 2 == 0) {
+#pragma unroll
+    for (int k = 0; k < VEC; k += 2) *reinterpret_cast<double2*>(p + k) = make_double2(v[k], v[k + 1]);
+  } else {
+#pragma unroll
+    for (int k = 0; k < VEC; ++k) p[k] = v[k];
+  }
+}
+
+template <int VEC, class F>
+__device__ __forceinline__ void smem_load(const F* p, F (&v)[VEC]) {
+  if constexpr (std::is_same<F, float>::value && VEC % 4 == 0) {
+#pragma unroll
+    for (int k = 0; k < VEC; k += 4) {
+      const float4 q = *reinterpret_cast<const float4*>(p + k);
+      v[k] = q.x;
+      v[k + 1] = q.y;
+      v[k + 2] = q.z;
+      v[k + 3] = q.w;
+    }
+  } else if constexpr (std::is_same<F, double>::value && VEC % 2 == 0) {
+#pragma unroll
+    for (int k = 0; k < VEC; k += 2) {
+      const double2 q = *reinterpret_cast<const double2*>(p + k);
+      v[k] = q.x;
+      v[k + 1] = q.y;
+    }
+  } else {
+#pragma unroll
+    for (int k = 0; k < VEC; ++k) v[k] = p[k];
+  }
+}
+
+// Largest dynamic shared memory a block of this device may opt in to (0 when unknown).
+inline int64_t smem_optin_bytes(int device) {
+  int v = 0;
+  if (cudaDeviceGetAttribute(&v, cudaDevAttrMaxSharedMemoryPerBlockOptin, device) != cudaSuccess) {
+    cudaGetLastError();
+    return 0;
+  }
+  return v;
+}
+
 // The smallest of 1, 2, 4, ..., `max` that is >= n (max when none is).
 inline int pow2_bucket(int64_t n, int max) {
   int b = 1;

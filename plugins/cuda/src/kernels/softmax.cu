@@ -8,11 +8,13 @@
 //   in registers:
 //     L <= 1024: a warp per row (eight rows per 256-thread block);
 //     L <= 256 * VEC * 16: a 256-thread block per row;
+//     longer rows that fit in shared memory (227 KiB on Hopper: 58K float32 values): a
+//     1024-thread block per row with the row cached in shared memory;
 //   with 16-byte vector loads and stores (VEC = 16 / sizeof(T) elements) when the pointers are
 //   16-byte aligned and VEC divides L, else scalar (warp path) or the fallback below. Each
 //   thread keeps ITEMS (a power of two, as few as cover the row) chunks; max and sum are warp
 //   shuffles (plus one shared-memory step for blocks).
-//   Longer rows: a block per row reading the row three times (max, sum, write).
+//   Longer rows still: a block per row reading the row three times (max, sum, write).
 //   inner > 1: a thread per (outer, inner) line, three passes down the line (neighbouring
 //   threads read neighbouring columns).
 // Not done: splitting a very long row over several blocks; fast-math exponentials.
@@ -88,7 +90,62 @@ __global__ void __launch_bounds__(kThreads)
   }
 }
 
-// Long rows: a block per row, three passes over global memory.
+// Long rows: a 1024-thread block per row with the row cached (in the compute type) in dynamic
+// shared memory, so global memory is read once.
+constexpr int kBigThreads = 1024;
+
+template <bool kLog, class T, int VEC>
+__global__ void __launch_bounds__(kBigThreads)
+    softmax_smem_rows_kernel(const T* __restrict__ x, T* __restrict__ y, int64_t rows,
+                             int64_t L) {
+  using F = calc_t<T>;
+  extern __shared__ __align__(16) unsigned char smem_raw[];
+  F* buf = reinterpret_cast<F*>(smem_raw);
+  const int64_t chunks = L / VEC;  // VEC divides L
+  for (int64_t row = blockIdx.x; row < rows; row += gridDim.x) {
+    const T* xr = x + row * L;
+    T* yr = y + row * L;
+    F m = -static_cast<F>(INFINITY);
+    for (int64_t c = threadIdx.x; c < chunks; c += blockDim.x) {
+      F v[VEC];
+      red::load_vec<VEC>(xr + c * VEC, v);
+#pragma unroll
+      for (int k = 0; k < VEC; ++k) m = v[k] > m ? v[k] : m;
+      red::smem_store<VEC>(buf + c * VEC, v);
+    }
+    m = red::block_all(m, red::MaxOp{});  // also makes buf visible to every thread
+    F s = F(0);
+    for (int64_t c = threadIdx.x; c < chunks; c += blockDim.x) {
+      F v[VEC];
+      red::smem_load<VEC>(buf + c * VEC, v);
+#pragma unroll
+      for (int k = 0; k < VEC; ++k) s += exp_of(v[k] - m);
+    }
+    s = red::block_all(s, red::SumOp{});
+    const F shift = kLog ? log_of(s) : F(1) / s;
+    for (int64_t c = threadIdx.x; c < chunks; c += blockDim.x) {
+      F v[VEC];
+      red::smem_load<VEC>(buf + c * VEC, v);
+#pragma unroll
+      for (int k = 0; k < VEC; ++k) v[k] = kLog ? (v[k] - m) - shift : exp_of(v[k] - m) * shift;
+      red::store_vec<VEC>(yr + c * VEC, v);
+    }
+    __syncthreads();  // buf is rewritten by the next row
+  }
+}
+
+template <bool kLog, class T, int VEC>
+xhal_status_t launch_smem_rows(const Call& call, const T* x, T* y, int64_t rows, int64_t L) {
+  const size_t bytes = sizeof(calc_t<T>) * static_cast<size_t>(L);
+  auto* kernel = softmax_smem_rows_kernel<kLog, T, VEC>;
+  XHAL_CUDA_CHECK("softmax (shared memory size)",
+                  cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize,
+                                       static_cast<int>(bytes)));
+  kernel<<<red::blocks_for(rows), kBigThreads, bytes, call.stream>>>(x, y, rows, L);
+  return XHAL_OK;
+}
+
+// Longest rows: a block per row, three passes over global memory.
 template <bool kLog, class T>
 __global__ void __launch_bounds__(kThreads)
     softmax_long_rows_kernel(const T* __restrict__ x, T* __restrict__ y, int64_t rows,
@@ -175,6 +232,11 @@ xhal_status_t softmax_rows(const Call& call, const T* x, T* y, int64_t rows, int
   } else if (vec && L <= int64_t(kThreads) * VEC * 16) {
     dispatch_items<kLog, T, VEC, false, 16>(
         call, x, y, rows, L, red::pow2_bucket(red::ceil_div(L, int64_t(kThreads) * VEC), 16));
+  } else if (int64_t(sizeof(calc_t<T>)) * L <= red::smem_optin_bytes(call.device)) {
+    if (vec)
+      XHAL_CUDA_TRY((launch_smem_rows<kLog, T, VEC>(call, x, y, rows, L)));
+    else
+      XHAL_CUDA_TRY((launch_smem_rows<kLog, T, 1>(call, x, y, rows, L)));
   } else {
     softmax_long_rows_kernel<kLog, T><<<red::blocks_for(rows), kThreads, 0, call.stream>>>(
         x, y, rows, L);

@@ -55,6 +55,12 @@ __device__ __forceinline__ void compare_swap(C* key, int* idx, int t, int p, int
   }
 }
 
+// Bytes of the keys in shared memory, rounded up so that the int indices after them are
+// aligned (1-byte keys of a short line would leave them misaligned).
+__host__ __device__ inline size_t keys_bytes(size_t key_size, int P) {
+  return (key_size * static_cast<size_t>(P) + 15) / 16 * 16;
+}
+
 // One block per line; P (a power of two) pairs in dynamic shared memory.
 template <bool kLargest, class T>
 __global__ void topk_shared_kernel(const T* x, int64_t O, int L, int64_t I, int P, int64_t K,
@@ -62,7 +68,7 @@ __global__ void topk_shared_kernel(const T* x, int64_t O, int L, int64_t I, int 
   using C = acc_t<T>;
   extern __shared__ __align__(16) unsigned char smem[];
   C* key = reinterpret_cast<C*>(smem);
-  int* idx = reinterpret_cast<int*>(smem + sizeof(C) * P);
+  int* idx = reinterpret_cast<int*>(smem + keys_bytes(sizeof(C), P));
   const int64_t lines = O * I;
   for (int64_t line = blockIdx.x; line < lines; line += gridDim.x) {
     const int64_t o = line / I, i = line % I;
@@ -146,7 +152,7 @@ xhal_status_t run(const Call& call, const T* x, int64_t O, int64_t L, int64_t I,
   const int64_t lines = O * I;
   if (P <= kSharedMaxP) {
     const int threads = P / 2 < 32 ? 32 : (P / 2 > 512 ? 512 : P / 2);
-    const size_t smem = (sizeof(C) + sizeof(int)) * static_cast<size_t>(P);
+    const size_t smem = keys_bytes(sizeof(C), P) + sizeof(int) * static_cast<size_t>(P);
     topk_shared_kernel<kLargest, T><<<red::blocks_for(lines), threads, smem, call.stream>>>(
         x, O, Li, I, P, K, vals, inds);
     return check_launch(call, "top_k (shared-memory sort)");
