@@ -7,7 +7,8 @@
 // How: the (compact) input is viewed as [O, L, I]. (value, index) pairs are combined with an
 // operator that is associative and commutative (better value wins; equal values, or two NaNs,
 // go to the lower/higher index), so any reduction tree gives the sequential answer.
-//   I == 1: a warp per row for short rows, a block per row otherwise;
+//   I == 1: a warp per row for short rows, a block per row otherwise (16-byte loads when
+//           aligned);
 //   I >  1: 32-column tiles with eight thread rows splitting L, combined in shared memory.
 // Not done: splitting very long rows over several blocks (one block per row).
 #include <cstdint>
@@ -90,15 +91,21 @@ __global__ void rows_warp_kernel(const T* x, int64_t O, int64_t L, int64_t* y) {
   }
 }
 
-template <bool kMax, bool kLast, class T>
+// kVec: 16-byte loads (x 16-byte aligned, L a multiple of 16 / sizeof(T)).
+template <bool kMax, bool kLast, bool kVec, class T>
 __global__ void rows_block_kernel(const T* x, int64_t O, int64_t L, int64_t* y) {
   using C = acc_t<T>;
+  constexpr int V = kVec ? 16 / sizeof(T) : 1;
   const BetterOrNone<kMax, kLast, C> better{};
   for (int64_t row = blockIdx.x; row < O; row += gridDim.x) {
     const T* xr = x + row * L;
     Pair<C> best{C(0), -1};
-    for (int64_t l = threadIdx.x; l < L; l += blockDim.x)
-      best = better(best, Pair<C>{convert<C>(xr[l]), l});
+    for (int64_t l = int64_t(threadIdx.x) * V; l < L; l += int64_t(blockDim.x) * V) {
+      C v[V];
+      red::load_vec<V>(xr + l, v);
+#pragma unroll
+      for (int k = 0; k < V; ++k) best = better(best, Pair<C>{v[k], l + k});
+    }
     best = block_best(best, better);
     if (threadIdx.x == 0) y[row] = best.i;
   }
@@ -141,8 +148,12 @@ xhal_status_t launch(const Call& call, const T* x, int64_t O, int64_t L, int64_t
     if (L <= 1024)
       rows_warp_kernel<kMax, kLast, T>
           <<<red::blocks_for(red::ceil_div(O, 8)), 256, 0, call.stream>>>(x, O, L, y);
+    else if (red::aligned16(x) && L % (16 / sizeof(T)) == 0)
+      rows_block_kernel<kMax, kLast, true, T>
+          <<<red::blocks_for(O), 256, 0, call.stream>>>(x, O, L, y);
     else
-      rows_block_kernel<kMax, kLast, T><<<red::blocks_for(O), 256, 0, call.stream>>>(x, O, L, y);
+      rows_block_kernel<kMax, kLast, false, T>
+          <<<red::blocks_for(O), 256, 0, call.stream>>>(x, O, L, y);
   } else {
     cols_kernel<kMax, kLast, T><<<red::blocks_for(O * red::ceil_div(I, 32)), dim3(32, kColRows),
                                   0, call.stream>>>(x, O, L, I, y);
@@ -194,13 +205,15 @@ xhal_status_t arg_kernel(const xhal_kernel_context_t* ctx, const xhal_tensor_t* 
 
 template <class T>
 xhal_status_t arg_max_kernel(const xhal_kernel_context_t* ctx, const xhal_tensor_t* data,
-                             const xhal_arg_max_v1_attrs_t* attrs, xhal_tensor_t* reduced) noexcept {
+                             const xhal_arg_max_v1_attrs_t* attrs,
+                             xhal_tensor_t* reduced) noexcept {
   return arg_kernel<true, T>(ctx, data, attrs, reduced);
 }
 
 template <class T>
 xhal_status_t arg_min_kernel(const xhal_kernel_context_t* ctx, const xhal_tensor_t* data,
-                             const xhal_arg_min_v1_attrs_t* attrs, xhal_tensor_t* reduced) noexcept {
+                             const xhal_arg_min_v1_attrs_t* attrs,
+                             xhal_tensor_t* reduced) noexcept {
   return arg_kernel<false, T>(ctx, data, attrs, reduced);
 }
 

@@ -346,7 +346,7 @@ xhal_status_t expand_param(const Call& call, const char* role, const xhal_tensor
   return XHAL_OK;
 }
 
-// ---- layer_normalization -------------------------------------------------------------------------
+// ---- layer_normalization ------------------------------------------------------------------------
 template <class T>
 xhal_status_t layer_norm_kernel(const xhal_kernel_context_t* ctx, const xhal_tensor_t* X,
                                 const xhal_tensor_t* Scale, const xhal_tensor_t* B,
@@ -401,7 +401,7 @@ xhal_status_t layer_norm_kernel(const xhal_kernel_context_t* ctx, const xhal_ten
   });
 }
 
-// ---- instance_normalization and batch_normalization: X is [N, C, spatial...] ---------------------
+// ---- instance_normalization and batch_normalization: X is [N, C, spatial...] --------------------
 // Checks X, Y of the same shape and rank >= 2, and every per-channel parameter ([C]).
 template <class T>
 xhal_status_t check_channel_op(const Call& call, const xhal_tensor_t* X, const char* xname,

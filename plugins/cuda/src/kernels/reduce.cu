@@ -4,11 +4,13 @@
 // every axis, or the identity when noop_with_empty_axes is 1), keeping reduced axes as size 1
 // when keepdims is 1. Semantics follow the CPU plugin (reduce_common.h, reduce_policies.h).
 //
-// How: size-1 axes are dropped and neighbouring axes of the same kind merged. With one group of
-// reduced axes the (compact) input is [O, R, I] and is reduced in place; with several, it is
-// first copied (copy_strided) into a compact scratch with the kept axes first and the reduced
-// ones last, giving [O, R, 1]. Then one kernel, templated on an accumulation policy:
-//   I == 1: rows; a warp per row for short rows, a block per row otherwise;
+// How: size-1 axes are dropped and neighbouring axes of the same kind merged. The innermost
+// group of reduced axes is reduced first, the (compact) input viewed as [O, R, I], into a
+// buffer of accumulators; each further reduced group is one more pass over that (smaller)
+// buffer, and the last pass finishes into the output. Each pass is one kernel templated on an
+// accumulation policy:
+//   I == 1: rows; a warp per row for short rows, a block per row otherwise (16-byte loads
+//           when aligned);
 //   I >  1: 32-column tiles, eight thread rows splitting R, combined in shared memory.
 // When there are few outputs and long reductions, R is split into chunks whose partial
 // accumulators go to a scratch and are combined by a second pass of the same kernel, so the
@@ -17,7 +19,7 @@
 // in the unsigned type of their width (wrapping; mean sums in uint64 and truncates toward zero);
 // max/min compare in float for the 16-bit floats, and a NaN wins once seen.
 // Not done: tree sums are not pairwise-exact (the float64 accumulator makes float32 sums exact
-// enough); no vectorised loads.
+// enough); vectorised loads only for long contiguous rows.
 #include <cfloat>
 #include <climits>
 #include <algorithm>
@@ -34,7 +36,7 @@ namespace {
 
 using red::ceil_div;
 
-// ---- Accumulation policies -----------------------------------------------------------------------
+// ---- Accumulation policies ----------------------------------------------------------------------
 // Sum/product accumulator: wider floats, unsigned integers of the same width.
 template <class T> struct WideAcc { using type = std::make_unsigned_t<T>; };
 template <> struct WideAcc<float> { using type = double; };
@@ -105,7 +107,7 @@ struct ExtremeP {
   static __device__ __forceinline__ T empty() { return convert<T>(identity()); }
 };
 
-// ---- Stores: final outputs (finish) or partial accumulators ---------------------------------------
+// ---- Stores: final outputs (finish) or partial accumulators -------------------------------------
 template <class P, class T>
 struct StoreFinal {
   T* y;
@@ -129,7 +131,7 @@ __device__ __forceinline__ Acc load_acc(In v) {
     return convert<Acc>(v);
 }
 
-// ---- Kernels -------------------------------------------------------------------------------------
+// ---- Kernels ------------------------------------------------------------------------------------
 // Rows [O, R] split into `chunks` pieces of `piece` elements; unit u = row * chunks + c writes
 // store(u, ...). A warp per unit.
 template <class P, class In, class Store>
@@ -152,11 +154,13 @@ __global__ void rows_warp_kernel(const In* x, int64_t O, int64_t R, int64_t chun
   }
 }
 
-// The same with a block per unit.
-template <class P, class In, class Store>
+// The same with a block per unit; kVec: 16-byte loads (x 16-byte aligned, and R and piece
+// multiples of 16 / sizeof(In)).
+template <class P, class In, bool kVec, class Store>
 __global__ void rows_block_kernel(const In* x, int64_t O, int64_t R, int64_t chunks,
                                   int64_t piece, Store store) {
   using Acc = typename P::Acc;
+  constexpr int V = kVec ? 16 / sizeof(In) : 1;
   const P combine{};
   const int64_t units = O * chunks;
   for (int64_t u = blockIdx.x; u < units; u += gridDim.x) {
@@ -164,8 +168,12 @@ __global__ void rows_block_kernel(const In* x, int64_t O, int64_t R, int64_t chu
     const int64_t b = c * piece, e = b + piece < R ? b + piece : R;
     const In* xr = x + row * R;
     Acc acc = P::identity();
-    for (int64_t i = b + threadIdx.x; i < e; i += blockDim.x)
-      acc = combine(acc, load_acc<Acc>(xr[i]));
+    for (int64_t i = b + int64_t(threadIdx.x) * V; i < e; i += int64_t(blockDim.x) * V) {
+      Acc v[V];
+      red::load_vec<V>(xr + i, v);
+#pragma unroll
+      for (int k = 0; k < V; ++k) acc = combine(acc, v[k]);
+    }
     acc = red::block_all(acc, combine);
     if (threadIdx.x == 0) store(u, acc);
   }
@@ -226,13 +234,18 @@ constexpr int64_t kTargetUnits = 1024; // enough blocks (or warps) to fill the G
 template <class P, class In, class Store>
 xhal_status_t launch_rows(const Call& call, const In* x, int64_t O, int64_t R, int64_t chunks,
                           Store store) {
-  const int64_t piece = ceil_div(R, chunks);
+  constexpr int64_t V = 16 / sizeof(In);
+  int64_t piece = ceil_div(R, chunks);
   if (piece <= kWarpRowMax) {
     const int64_t units = O * chunks;
     rows_warp_kernel<P, In><<<red::blocks_for(ceil_div(units, 8)), 256, 0, call.stream>>>(
         x, O, R, chunks, piece, store);
+  } else if (red::aligned16(x) && R % V == 0) {
+    piece = ceil_div(piece, V) * V;  // chunks past the row's end reduce nothing
+    rows_block_kernel<P, In, true><<<red::blocks_for(O * chunks), 256, 0, call.stream>>>(
+        x, O, R, chunks, piece, store);
   } else {
-    rows_block_kernel<P, In><<<red::blocks_for(O * chunks), 256, 0, call.stream>>>(
+    rows_block_kernel<P, In, false><<<red::blocks_for(O * chunks), 256, 0, call.stream>>>(
         x, O, R, chunks, piece, store);
   }
   return check_launch(call, "row reduction");
@@ -248,32 +261,89 @@ xhal_status_t launch_cols(const Call& call, const In* x, int64_t O, int64_t R, i
   return check_launch(call, "column reduction");
 }
 
-// y[o, i] = finish(combine over r of x[o, r, i]) for compact x of shape [O, R, I], R >= 1.
-template <class P, class T>
-xhal_status_t reduce_ori(const Call& call, const T* x, int64_t O, int64_t R, int64_t I, T* y,
-                         int64_t count) {
+// store(o * I + i, combine over r of x[o, r, i]) for compact x of shape [O, R, I], R >= 1.
+// Few long reductions are split into chunks whose partials a second pass combines.
+template <class P, class In, class Store>
+xhal_status_t reduce_pass(const Call& call, const In* x, int64_t O, int64_t R, int64_t I,
+                          Store store) {
   using Acc = typename P::Acc;
-  const StoreFinal<P, T> final_store{y, count};
   if (I == 1) {
-    // Few long rows: split them (pieces of at least 4096), then combine the partials.
-    int64_t chunks = 1;
+    int64_t chunks = 1;  // pieces of at least 4096
     if (O < kTargetUnits && R >= 8192)
       chunks = std::min<int64_t>({ceil_div(R, 4096), ceil_div(kTargetUnits, O), 1024});
-    if (chunks == 1) return launch_rows<P>(call, x, O, R, 1, final_store);
+    if (chunks == 1) return launch_rows<P>(call, x, O, R, 1, store);
     Scratch partial;
     XHAL_CUDA_TRY(partial.alloc(call, sizeof(Acc) * O * chunks));
     XHAL_CUDA_TRY(launch_rows<P>(call, x, O, R, chunks, StorePartial<Acc>{partial.as<Acc>()}));
-    return launch_rows<P>(call, partial.as<const Acc>(), O, chunks, 1, final_store);
+    return launch_rows<P>(call, partial.as<const Acc>(), O, chunks, 1, store);
   }
   const int64_t tiles = O * ceil_div(I, 32);
   int64_t chunks = 1;
   if (tiles < kTargetUnits && R >= 512)
     chunks = std::min<int64_t>({ceil_div(R, 256), ceil_div(kTargetUnits, tiles), 1024});
-  if (chunks == 1) return launch_cols<P>(call, x, O, R, I, 1, final_store);
+  if (chunks == 1) return launch_cols<P>(call, x, O, R, I, 1, store);
   Scratch partial;  // [O, chunks, I]
   XHAL_CUDA_TRY(partial.alloc(call, sizeof(Acc) * O * chunks * I));
   XHAL_CUDA_TRY(launch_cols<P>(call, x, O, R, I, chunks, StorePartial<Acc>{partial.as<Acc>()}));
-  return launch_cols<P>(call, partial.as<const Acc>(), O, chunks, I, 1, final_store);
+  return launch_cols<P>(call, partial.as<const Acc>(), O, chunks, I, 1, store);
+}
+
+// Reduces the compact input of shape `gsize` (groups of merged axes, none of size 1; `gred`
+// marks the reduced ones) into y: the innermost reduced group first, as [O, R, I], into a
+// compact accumulator buffer (kept groups that become neighbours merge), then the next, reading
+// that buffer, and so on; the last pass finishes into y. Later passes read only accumulators,
+// so the input is read once and never copied.
+template <class P, class T>
+xhal_status_t reduce_groups(const Call& call, const T* x, int64_t* gsize, bool* gred,
+                            int groups, T* y, int64_t count) {
+  using Acc = typename P::Acc;
+  const StoreFinal<P, T> final_store{y, count};
+  int left = 0;
+  for (int g = 0; g < groups; ++g) left += gred[g] ? 1 : 0;
+  if (left == 0) {  // only size-1 axes are reduced: one element per output
+    int64_t n = 1;
+    for (int g = 0; g < groups; ++g) n *= gsize[g];
+    return reduce_pass<P>(call, x, n, 1, 1, final_store);
+  }
+  const Acc* cur = nullptr;  // accumulators of the previous pass (nullptr: read x)
+  Scratch bufs[2];
+  int which = 0;
+  for (; left > 0; --left) {
+    int g = groups - 1;
+    while (!gred[g]) --g;
+    int64_t O = 1, I = 1;
+    for (int k = 0; k < g; ++k) O *= gsize[k];
+    for (int k = g + 1; k < groups; ++k) I *= gsize[k];
+    const int64_t R = gsize[g];
+    if (left == 1) {
+      return cur == nullptr ? reduce_pass<P>(call, x, O, R, I, final_store)
+                            : reduce_pass<P>(call, cur, O, R, I, final_store);
+    }
+    Scratch& out = bufs[which];
+    which ^= 1;
+    XHAL_CUDA_TRY(out.alloc(call, sizeof(Acc) * O * I));
+    const StorePartial<Acc> partial{out.as<Acc>()};
+    if (cur == nullptr)
+      XHAL_CUDA_TRY(reduce_pass<P>(call, x, O, R, I, partial));
+    else
+      XHAL_CUDA_TRY(reduce_pass<P>(call, cur, O, R, I, partial));
+    cur = out.as<const Acc>();
+    // Drop group g; its kept neighbours become one group.
+    for (int k = g; k + 1 < groups; ++k) {
+      gsize[k] = gsize[k + 1];
+      gred[k] = gred[k + 1];
+    }
+    --groups;
+    if (g > 0 && g < groups && !gred[g - 1] && !gred[g]) {
+      gsize[g - 1] *= gsize[g];
+      for (int k = g; k + 1 < groups; ++k) {
+        gsize[k] = gsize[k + 1];
+        gred[k] = gred[k + 1];
+      }
+      --groups;
+    }
+  }
+  return XHAL_OK;  // not reached: the last pass returns
 }
 
 // ---- The kernel entry point shared by the five ops -------------------------------------------
@@ -286,7 +356,8 @@ xhal_status_t reduce_kernel(const char* op, const xhal_kernel_context_t* ctx,
     XHAL_CUDA_TRY(begin_call(op, ctx, &call));
     constexpr int32_t dt = dtype_of<T>();
     XHAL_CUDA_TRY(check_tensor(call, "input data", data, dt));
-    if (axes != nullptr) XHAL_CUDA_TRY(check_host_tensor(call, "input axes", axes, XHAL_DTYPE_INT64));
+    if (axes != nullptr)
+      XHAL_CUDA_TRY(check_host_tensor(call, "input axes", axes, XHAL_DTYPE_INT64));
     XHAL_CUDA_TRY(check_tensor(call, "output reduced", reduced, dt));
     if (attrs == nullptr) return fail(XHAL_ERROR_INVALID_ARGUMENT, "%s: attributes are NULL", op);
     const int64_t keepdims = attrs->keepdims, noop = attrs->noop_with_empty_axes;
@@ -346,7 +417,7 @@ xhal_status_t reduce_kernel(const char* op, const xhal_kernel_context_t* ctx,
     // Groups of neighbouring non-1 axes of the same kind.
     int64_t gsize[kMaxRank];
     bool gred[kMaxRank];
-    int groups = 0, reduced_groups = 0;
+    int groups = 0;
     for (int i = 0; i < dx.rank; ++i) {
       if (dx[i] == 1) continue;
       if (groups > 0 && gred[groups - 1] == red_axis[i]) {
@@ -354,41 +425,12 @@ xhal_status_t reduce_kernel(const char* op, const xhal_kernel_context_t* ctx,
       } else {
         gsize[groups] = dx[i];
         gred[groups] = red_axis[i];
-        reduced_groups += red_axis[i] ? 1 : 0;
         ++groups;
       }
     }
-    if (reduced_groups <= 1) {
-      int64_t O = 1, R = 1, I = 1;
-      bool seen = false;
-      for (int g = 0; g < groups; ++g) {
-        if (gred[g]) {
-          R = gsize[g];
-          seen = true;
-        } else if (seen) {
-          I *= gsize[g];
-        } else {
-          O *= gsize[g];
-        }
-      }
-      CompactInput cx;
-      XHAL_CUDA_TRY(cx.init(call, data));
-      return reduce_ori<P>(call, cx.as<T>(), O, R, I, y, count);
-    }
-    // Several reduced groups: permute into [kept..., reduced...] in a compact scratch.
-    Shape perm;
-    int64_t src[kMaxRank], dst[kMaxRank];
-    for (int pass = 0; pass < 2; ++pass)
-      for (int i = 0; i < dx.rank; ++i)
-        if (dx[i] != 1 && red_axis[i] == (pass == 1)) {
-          src[perm.rank] = x_strides[i];
-          perm.push_back(dx[i]);
-        }
-    compact_strides(perm, dst);
-    Scratch tmp;
-    XHAL_CUDA_TRY(tmp.alloc(call, sizeof(T) * perm.numel()));
-    XHAL_CUDA_TRY(copy_strided(call, perm, data_as<const T>(data), src, tmp.get(), dst, sizeof(T)));
-    return reduce_ori<P>(call, tmp.as<const T>(), n_out, count, 1, y, count);
+    CompactInput cx;
+    XHAL_CUDA_TRY(cx.init(call, data));
+    return reduce_groups<P>(call, cx.as<T>(), gsize, gred, groups, y, count);
   });
 }
 
@@ -431,8 +473,10 @@ constexpr uint32_t kFlags = XHAL_KERNEL_FLAG_STRIDED_INPUTS;
 template <class T>
 xhal_status_t register_numeric(const xhal_host_api_t* h, xhal_registry_t r) {
   constexpr int32_t dt = dtype_of<T>();
-  XHAL_CUDA_TRY(xhal_register_reduce_sum_v1(h, r, reduce_sum_kernel<T>, dt, kFlags, "cuda.reduce_sum"));
-  XHAL_CUDA_TRY(xhal_register_reduce_mean_v1(h, r, reduce_mean_kernel<T>, dt, kFlags, "cuda.reduce_mean"));
+  XHAL_CUDA_TRY(
+      xhal_register_reduce_sum_v1(h, r, reduce_sum_kernel<T>, dt, kFlags, "cuda.reduce_sum"));
+  XHAL_CUDA_TRY(
+      xhal_register_reduce_mean_v1(h, r, reduce_mean_kernel<T>, dt, kFlags, "cuda.reduce_mean"));
   return xhal_register_reduce_prod_v1(h, r, reduce_prod_kernel<T>, dt, kFlags, "cuda.reduce_prod");
 }
 
@@ -440,7 +484,8 @@ xhal_status_t register_numeric(const xhal_host_api_t* h, xhal_registry_t r) {
 template <class T>
 xhal_status_t register_extreme(const xhal_host_api_t* h, xhal_registry_t r) {
   constexpr int32_t dt = dtype_of<T>();
-  XHAL_CUDA_TRY(xhal_register_reduce_max_v1(h, r, reduce_max_kernel<T>, dt, kFlags, "cuda.reduce_max"));
+  XHAL_CUDA_TRY(
+      xhal_register_reduce_max_v1(h, r, reduce_max_kernel<T>, dt, kFlags, "cuda.reduce_max"));
   return xhal_register_reduce_min_v1(h, r, reduce_min_kernel<T>, dt, kFlags, "cuda.reduce_min");
 }
 

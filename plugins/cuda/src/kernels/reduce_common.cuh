@@ -124,7 +124,8 @@ __device__ __forceinline__ void smem_store(F* p, const F (&v)[VEC]) {
       *reinterpret_cast<float4*>(p + k) = make_float4(v[k], v[k + 1], v[k + 2], v[k + 3]);
   } else if constexpr (std::is_same<F, double>::value && VEC % 2 == 0) {
 #pragma unroll
-    for (int k = 0; k < VEC; k += 2) *reinterpret_cast<double2*>(p + k) = make_double2(v[k], v[k + 1]);
+    for (int k = 0; k < VEC; k += 2)
+      *reinterpret_cast<double2*>(p + k) = make_double2(v[k], v[k + 1]);
   } else {
 #pragma unroll
     for (int k = 0; k < VEC; ++k) p[k] = v[k];

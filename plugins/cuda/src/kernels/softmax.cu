@@ -214,7 +214,8 @@ void dispatch_items(const Call& call, const T* x, T* y, int64_t rows, int64_t L,
     case 8: return launch_rows<kLog, T, VEC, 8, kWarp>(call, x, y, rows, L);
     case 16: return launch_rows<kLog, T, VEC, 16, kWarp>(call, x, y, rows, L);
     default:
-      if constexpr (kMaxItems >= 32) return launch_rows<kLog, T, VEC, 32, kWarp>(call, x, y, rows, L);
+      if constexpr (kMaxItems >= 32)
+        return launch_rows<kLog, T, VEC, 32, kWarp>(call, x, y, rows, L);
   }
 }
 

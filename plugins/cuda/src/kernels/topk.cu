@@ -7,8 +7,10 @@
 // How: every line along the axis is sorted as (key, index) pairs by a bitonic sort, padded to a
 // power of two P with entries that sort after every real one; the first K are written out.
 //   P <= 4096: one block per line, the pairs in shared memory (at most 48 KiB);
-//   larger:    all lines at once in a global scratch, one launch per bitonic stage.
-// Not done: a selection (radix select) that avoids sorting whole lines when K is small;
+//   larger, K <= 1024 and ceil(L / 4096) * K <= 4096: the best K of each 4096-element segment
+//              (a block each, in shared memory), then the best K of those candidates;
+//   otherwise: all lines at once in a global scratch, one launch per bitonic stage.
+// Not done: a selection (radix select) that avoids sorting whole (segments of) lines;
 // lines of 2^31 elements or more.
 #include <climits>
 #include <cstdint>
@@ -97,6 +99,83 @@ __global__ void topk_shared_kernel(const T* x, int64_t O, int L, int64_t I, int 
   }
 }
 
+// Long lines with a small K, stage 1: block u = line * nseg + seg sorts the segment's S
+// elements (P = a power of two >= S) and writes its best K (key, index) pairs, padding past
+// the segment's end included, to the candidate arrays [lines, nseg * K].
+template <bool kLargest, class T>
+__global__ void topk_segments_kernel(const T* x, int64_t O, int L, int64_t I, int S, int P,
+                                     int nseg, int64_t K, acc_t<T>* ckey, int* cidx) {
+  using C = acc_t<T>;
+  extern __shared__ __align__(16) unsigned char smem[];
+  C* key = reinterpret_cast<C*>(smem);
+  int* idx = reinterpret_cast<int*>(smem + keys_bytes(sizeof(C), P));
+  const int64_t units = O * I * nseg;
+  for (int64_t u = blockIdx.x; u < units; u += gridDim.x) {
+    const int64_t line = u / nseg;
+    const int seg = static_cast<int>(u % nseg);
+    const int64_t o = line / I, i = line % I;
+    const T* xl = x + o * L * I + i;
+    for (int t = threadIdx.x; t < P; t += blockDim.x) {
+      const int l = seg * S + t;
+      const bool real = t < S && l < L;
+      key[t] = real ? convert<C>(xl[int64_t(l) * I]) : C(0);
+      idx[t] = real ? l : INT_MAX;  // padding sorts after every element
+    }
+    __syncthreads();
+    for (int k = 2; k <= P; k <<= 1)
+      for (int j = k >> 1; j > 0; j >>= 1) {
+        for (int t = threadIdx.x; t < P; t += blockDim.x) {
+          const int p = t ^ j;
+          if (p > t) compare_swap<kLargest>(key, idx, t, p, k, L);
+        }
+        __syncthreads();
+      }
+    for (int64_t k = threadIdx.x; k < K; k += blockDim.x) {
+      ckey[u * K + k] = key[k];
+      cidx[u * K + k] = idx[k];
+    }
+    __syncthreads();
+  }
+}
+
+// Stage 2: block per line sorts its M = nseg * K candidates (P a power of two >= M) and
+// writes the best K.
+template <bool kLargest, class T>
+__global__ void topk_merge_kernel(const T* x, int64_t O, int L, int64_t I, int M, int P,
+                                  int64_t K, const acc_t<T>* ckey, const int* cidx, T* vals,
+                                  int64_t* inds) {
+  using C = acc_t<T>;
+  extern __shared__ __align__(16) unsigned char smem[];
+  C* key = reinterpret_cast<C*>(smem);
+  int* idx = reinterpret_cast<int*>(smem + keys_bytes(sizeof(C), P));
+  const int64_t lines = O * I;
+  for (int64_t line = blockIdx.x; line < lines; line += gridDim.x) {
+    const int64_t o = line / I, i = line % I;
+    for (int t = threadIdx.x; t < P; t += blockDim.x) {
+      key[t] = t < M ? ckey[line * M + t] : C(0);
+      idx[t] = t < M ? cidx[line * M + t] : INT_MAX;
+    }
+    __syncthreads();
+    for (int k = 2; k <= P; k <<= 1)
+      for (int j = k >> 1; j > 0; j >>= 1) {
+        for (int t = threadIdx.x; t < P; t += blockDim.x) {
+          const int p = t ^ j;
+          if (p > t) compare_swap<kLargest>(key, idx, t, p, k, L);
+        }
+        __syncthreads();
+      }
+    const T* xl = x + o * L * I + i;
+    T* vl = vals + o * K * I + i;
+    int64_t* il = inds + o * K * I + i;
+    for (int64_t k = threadIdx.x; k < K; k += blockDim.x) {
+      const int src = idx[k];
+      vl[k * I] = xl[int64_t(src) * I];
+      il[k * I] = src;
+    }
+    __syncthreads();
+  }
+}
+
 // Global-memory variant: [lines, P] keys and indices in a scratch.
 template <class T>
 __global__ void topk_init_kernel(const T* x, int64_t O, int L, int64_t I, int P, acc_t<T>* key,
@@ -156,6 +235,26 @@ xhal_status_t run(const Call& call, const T* x, int64_t O, int64_t L, int64_t I,
     topk_shared_kernel<kLargest, T><<<red::blocks_for(lines), threads, smem, call.stream>>>(
         x, O, Li, I, P, K, vals, inds);
     return check_launch(call, "top_k (shared-memory sort)");
+  }
+  // Long lines, small K: the best K of each 4096-element segment, then the best K of those.
+  const int64_t nseg = red::ceil_div(L, kSharedMaxP);
+  if (K <= 1024 && nseg * K <= kSharedMaxP) {
+    const int M = static_cast<int>(nseg * K);
+    int P2 = 1;
+    while (P2 < M) P2 <<= 1;
+    Scratch ckey, cidx;
+    XHAL_CUDA_TRY(ckey.alloc(call, sizeof(C) * static_cast<uint64_t>(lines) * M));
+    XHAL_CUDA_TRY(cidx.alloc(call, sizeof(int) * static_cast<uint64_t>(lines) * M));
+    const size_t smem1 = keys_bytes(sizeof(C), kSharedMaxP) + sizeof(int) * kSharedMaxP;
+    topk_segments_kernel<kLargest, T><<<red::blocks_for(lines * nseg), 512, smem1, call.stream>>>(
+        x, O, Li, I, kSharedMaxP, kSharedMaxP, static_cast<int>(nseg), K, ckey.as<C>(),
+        cidx.as<int>());
+    XHAL_CUDA_TRY(check_launch(call, "top_k (segment sort)"));
+    const int threads2 = P2 / 2 < 32 ? 32 : (P2 / 2 > 512 ? 512 : P2 / 2);
+    const size_t smem2 = keys_bytes(sizeof(C), P2) + sizeof(int) * static_cast<size_t>(P2);
+    topk_merge_kernel<kLargest, T><<<red::blocks_for(lines), threads2, smem2, call.stream>>>(
+        x, O, Li, I, M, P2, K, ckey.as<const C>(), cidx.as<const int>(), vals, inds);
+    return check_launch(call, "top_k (merge)");
   }
   Scratch keys, idx;
   XHAL_CUDA_TRY(keys.alloc(call, sizeof(C) * static_cast<uint64_t>(lines) * P));
