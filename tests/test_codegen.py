@@ -361,6 +361,28 @@ def _check_doc_pages(pages: Path, specs: dict) -> None:
         for dtype in spec["tolerance"]:
             assert f"| {dtype} |" in text, (op, dtype)
         assert f"]({op}.md)" in index, f"{pages / 'index.md'} does not link {op}.md"
+        onnx = spec["onnx"]
+        assert f"## ONNX mapping\n\n`{onnx['op_type']}` as of opset {onnx['since_version']}" \
+            in text, op
+        for ours, theirs in (onnx.get("attributes") or {}).items():
+            assert f"| `{ours}` | `{theirs}` |" in text, (op, ours)
+        dec = spec.get("decomposition")
+        assert "## Decomposition" in text, op
+        bodies = [dec["body"], *(v["body"] for v in dec.get("variants") or [])] if dec else []
+        for body in bodies:
+            for step in body:
+                assert f"`{', '.join(step['outputs'])} = {step['op']}(" in text, (op, step)
+        for variant in (dec or {}).get("variants") or []:
+            for name in variant["when"]:
+                assert f"`{name}`" in text.split("## Decomposition", 1)[1], (op, name)
+        # the index's coverage row: the op, its ONNX op, one mark per admitted dtype, and
+        # the size of its decomposition
+        row = next((ln for ln in index.splitlines() if ln.startswith(
+            f"| [`{op}`]({op}.md) | {onnx['op_type']}-{onnx['since_version']} |")), None)
+        assert row is not None, f"no coverage row for {op}"
+        assert row.count("✓") == len({d for ds in spec["type_vars"].values() for d in ds}), op
+        assert ("steps" in row) == bool(dec), op
+    assert "## Coverage" in index
 
 
 def test_every_op_has_an_installed_doc_page(specs: dict) -> None:
