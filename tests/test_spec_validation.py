@@ -103,8 +103,8 @@ CASES = {
         "  - {name: A, type: T, variadic: true, doc: First operand.}",
         r"only the last operand may be variadic"),
     "decomposition_unknown_op": Breakage(
-        "relu.yaml", "reference: relu",
-        "reference: relu\ndecomposition:\n  body:\n    - {op: nosuch, inputs: [X], outputs: [Y]}",
+        "exp.yaml", "reference: exp",
+        "reference: exp\ndecomposition:\n  body:\n    - {op: nosuch, inputs: [X], outputs: [Y]}",
         r"decomposition uses unknown op 'nosuch'",
         at="    - {op: nosuch, inputs: [X], outputs: [Y]}"),
     "decomposition_variant_unknown_condition": Breakage(

@@ -264,7 +264,7 @@ def constant(
             shp = np.asarray(v).shape
         return tuple(int(d) for d in shp)
     if name in (names[2], names[4]):  # the lists: 1-D
-        if getattr(v, "ndim", 1) != 1 or isinstance(v, (str, bytes)):
+        if getattr(v, "ndim", 1) != 1 or not hasattr(v, "__len__") or isinstance(v, str):
             raise ShapeError(f"{name} must be a list, got {v!r}")
         return (len(v),)
     if getattr(v, "ndim", 0) != 0 or isinstance(v, (list, tuple)):
