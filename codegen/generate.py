@@ -7,7 +7,7 @@ Output layout under the chosen root (the build tree; nothing here is committed):
     src/op_attrs.gen.cpp           Python dict -> typed attribute struct (pybind11 module)
     python/xhal/ops/_generated.py  Python op wrappers with docstrings from the specs
     python/xhal/_specs.json        machine-readable dump of every spec and the dtype table
-    docs/ops/<op>.md, index.md     reference pages
+    docs/ops/<op>.md, index.md     reference pages (index.md: ops and a coverage table)
 """
 
 from __future__ import annotations
@@ -84,7 +84,9 @@ def spec_dump(specs: SpecSet) -> dict:
 
 def generate(specs: SpecSet, out: Path) -> list[Path]:
     env = _environment()
-    ctx = {"specs": specs, "ops": specs.ops, "dtypes": specs.dtypes}
+    ctx = {"specs": specs, "ops": specs.ops, "dtypes": specs.dtypes,
+           "used_dtypes": [n for n in specs.dtypes if any(n in s.dtypes for s in specs.ops)],
+           "composite_count": sum(1 for s in specs.ops if s.raw.get("decomposition"))}
     written: list[Path] = []
     _write(out / "include/xhal/xhal_ops.h", env.get_template("xhal_ops.h.j2").render(ctx), written)
     _write(out / "src/op_table.gen.cpp", env.get_template("op_table.cpp.j2").render(ctx), written)

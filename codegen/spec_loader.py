@@ -62,6 +62,13 @@ class Attribute:
     def is_list(self) -> bool:
         return self.type in ("ints", "floats")
 
+    @property
+    def given_flag(self) -> bool:
+        """``default: null`` on a number or list attribute: absent unless the caller sets it,
+        which the C struct records in ``int32_t <name>_given`` (a value cannot say "absent")."""
+        return self.type in ("int", "float", "ints", "floats") and not self.required \
+            and self.default is None
+
 
 @dataclass(frozen=True)
 class ShapeRule:
@@ -238,7 +245,7 @@ def _semantic_errors(data: dict, node: yaml.Node, path: Path, dtypes: dict) -> l
             err(["attributes", i, "name"], f"attribute '{attr['name']}' clashes with an operand")
         if "default" in attr:
             d = attr["default"]
-            ok = {"int": isinstance(d, int) and not isinstance(d, bool),
+            ok = d is None or {"int": isinstance(d, int) and not isinstance(d, bool),
                   "float": isinstance(d, (int, float)) and not isinstance(d, bool),
                   "ints": isinstance(d, list) and all(isinstance(x, int) for x in d),
                   "floats": isinstance(d, list) and all(isinstance(x, (int, float)) for x in d),
@@ -247,7 +254,7 @@ def _semantic_errors(data: dict, node: yaml.Node, path: Path, dtypes: dict) -> l
                   "dtype": isinstance(d, str) and d in dtypes}[attr["type"]]
             if not ok:
                 err(["attributes", i, "default"], f"default {d!r} is not of type {attr['type']}")
-            elif "allowed" in attr and d not in attr["allowed"]:
+            elif d is not None and "allowed" in attr and d not in attr["allowed"]:
                 err(["attributes", i, "default"],
                     f"default {d!r} is not among allowed {attr['allowed']}")
     used_vars = {o["type"] for o in data["inputs"] + data["outputs"]}
@@ -364,37 +371,147 @@ def load_specs(root: Path | str) -> SpecSet:
     # Ops whose own file has errors still count as known, so that one broken file is not
     # echoed by every decomposition that uses its op.
     known = {spec.op for spec in ops} | named
+    by_name = {spec.op: spec for spec in ops}
     for spec in ops:
-        errors += _decomposition_errors(spec, known)
+        errors += _decomposition_errors(spec, known, by_name, set(dtypes))
     if errors:
         raise SpecError("\n".join(errors))
     ops.sort(key=lambda s: s.op_id)
     return SpecSet(dtypes=dtypes, dtype_sets=dtype_sets, ops=ops)
 
 
-def _decomposition_errors(spec: OpSpec, known_ops: set[str]) -> list[str]:
-    """A decomposition may use only known ops, and only values defined before their use."""
-    body = spec.raw.get("decomposition", {}).get("body", [])
-    if not body:
+def _decomposition_errors(spec: OpSpec, known_ops: set[str], specs: dict[str, OpSpec],
+                          dtype_names: set[str]) -> list[str]:
+    """Check ``body`` and every ``variants[k].body``: known ops (``specs`` has those whose own
+    file is valid, for the attribute and operand checks), values defined before use, optional
+    inputs used only where they are known to be present, and every output defined."""
+    dec = spec.raw.get("decomposition") or {}
+    if not dec.get("body"):
         return []
     node = _compose(spec.path)
-    defined = {o.name for o in spec.inputs}
-    attr_names = {a.name for a in spec.attributes}
+    errs: list[str] = []
+    attrs = {a.name: a for a in spec.attributes}
+    optional = {o.name for o in spec.inputs if o.optional}
+    variants = dec.get("variants") or []
+    for k, variant in enumerate(variants):
+        errs += _when_errors(spec, node, k, variant["when"], attrs, optional)
+    # the default body runs when no variant matches: an optional input is known present there
+    # only if a variant catches exactly its absence
+    absent_caught = {name for v in variants for name, cond in v["when"].items()
+                     if name in optional and cond == "absent" and len(v["when"]) == 1}
+    errs += _body_errors(spec, node, ["decomposition", "body"], dec["body"], absent_caught,
+                         known_ops, specs, dtype_names)
+    for k, variant in enumerate(variants):
+        present = {name for name, cond in variant["when"].items()
+                   if name in optional and cond == "present"}
+        errs += _body_errors(spec, node, ["decomposition", "variants", k, "body"],
+                             variant["body"], present, known_ops, specs, dtype_names)
+    return errs
+
+
+def _when_errors(spec: OpSpec, node: yaml.Node, k: int, when: dict, attrs: dict[str, Attribute],
+                 optional: set[str]) -> list[str]:
     errs = []
+    for name, cond in when.items():
+        where = f"{spec.path}:{_line_of(node, ['decomposition', 'variants', k, 'when', name])}"
+        if name in optional:
+            if cond not in ("present", "absent"):
+                errs.append(f"{where}: condition on optional input '{name}' must be 'present' "
+                            f"or 'absent', got {cond!r}")
+            continue
+        attr = attrs.get(name)
+        if attr is None:
+            errs.append(f"{where}: condition names '{name}', which is neither an attribute nor "
+                        f"an optional input of {spec.op}")
+            continue
+        for value in cond if isinstance(cond, list) else [cond]:
+            if not _attr_value_ok(attr, value):
+                errs.append(f"{where}: condition value {value!r} is not a {attr.type} value "
+                            f"of attribute '{name}'"
+                            + (f" (allowed: {list(attr.allowed)})" if attr.allowed else ""))
+    return errs
+
+
+def _attr_value_ok(attr: Attribute, value: Any) -> bool:
+    if attr.allowed is not None:
+        return value in attr.allowed
+    if attr.type == "int":
+        return isinstance(value, int) and not isinstance(value, bool)
+    if attr.type == "float":
+        return isinstance(value, (int, float)) and not isinstance(value, bool)
+    if attr.type == "string":
+        return isinstance(value, str)
+    return False  # lists, tensors and dtypes are not conditions
+
+
+def _body_errors(spec: OpSpec, node: yaml.Node, at: list, body: list, present: set[str],
+                 known_ops: set[str], specs: dict[str, OpSpec],
+                 dtype_names: set[str]) -> list[str]:
+    defined = {o.name for o in spec.inputs}
+    maybe_absent = {o.name for o in spec.inputs if o.optional} - present
+    attr_names = {a.name for a in spec.attributes}
+    type_vars = set(spec.type_vars)
+    errs: list[str] = []
+
+    def ref_ok(value: Any) -> bool:
+        return not (isinstance(value, str) and value.startswith("@")) or value[1:] in attr_names
+
     for i, step in enumerate(body):
-        where = f"{spec.path}:{_line_of(node, ['decomposition', 'body', i])}"
-        if step["op"] == spec.op or step["op"] not in known_ops:
-            errs.append(f"{where}: decomposition uses unknown op '{step['op']}'")
-        defined |= set(step.get("constants", {}))
-        for name in step["inputs"]:
-            if name and name not in defined:
-                errs.append(f"{where}: decomposition input '{name}' is not defined before use")
-        for value in step.get("attrs", {}).values():
-            if isinstance(value, str) and value.startswith("@") and value[1:] not in attr_names:
+        where = f"{spec.path}:{_line_of(node, [*at, i])}"
+        name = step["op"]
+        if name == spec.op or name not in known_ops:
+            errs.append(f"{where}: decomposition uses unknown op '{name}'")
+        callee = specs.get(name) if name != spec.op else None
+        for cname, const in (step.get("constants") or {}).items():
+            if not isinstance(const, dict) or "value" not in const or "dtype" not in const:
+                errs.append(f"{where}: constant '{cname}' needs {{value, dtype}}")
+                continue
+            if const["dtype"] not in type_vars and const["dtype"] not in dtype_names:
+                errs.append(f"{where}: constant '{cname}' has dtype {const['dtype']!r}, neither "
+                            f"a type variable of {spec.op} nor a dtype")
+            values = const["value"] if isinstance(const["value"], list) else [const["value"]]
+            for v in values:
+                if not ref_ok(v):
+                    errs.append(f"{where}: constant '{cname}' refers to unknown attribute '{v}'")
+            defined.add(cname)
+        callee_inputs = callee.inputs if callee else []
+        variadic = bool(callee_inputs) and callee_inputs[-1].variadic
+        if callee and not variadic and len(step["inputs"]) > len(callee_inputs):
+            errs.append(f"{where}: {name} takes {len(callee_inputs)} input(s), the step gives "
+                        f"{len(step['inputs'])}")
+        for k, value in enumerate(step["inputs"]):
+            if not value:
+                continue
+            if value not in defined:
+                errs.append(f"{where}: decomposition input '{value}' is not defined before use")
+            elif value in maybe_absent:
+                slot = callee_inputs[min(k, len(callee_inputs) - 1)] if callee_inputs else None
+                if slot is not None and not slot.optional:
+                    errs.append(
+                        f"{where}: optional input '{value}' may be absent here but {name}'s "
+                        f"input {slot.name} is required (use a variant with "
+                        f"when: {{{value}: absent}})")
+        callee_attrs = {a.name: a for a in callee.attributes} if callee else {}
+        for aname, value in (step.get("attrs") or {}).items():
+            if callee and aname not in callee_attrs:
+                errs.append(f"{where}: {name} has no attribute '{aname}'")
+                continue
+            if not ref_ok(value):
                 errs.append(f"{where}: decomposition refers to unknown attribute '{value}'")
+            kind = callee_attrs[aname].type if callee else None
+            if (kind == "dtype" and not str(value).startswith("@")
+                    and value not in type_vars and value not in dtype_names):
+                errs.append(f"{where}: {name}.{aname} = {value!r} is neither a dtype nor a type "
+                            f"variable of {spec.op}")
+        if callee and len(step["outputs"]) > len(callee.outputs) \
+                and not callee.outputs[-1].variadic:
+            errs.append(f"{where}: {name} has {len(callee.outputs)} output(s), the step names "
+                        f"{len(step['outputs'])}")
         defined |= set(step["outputs"])
+        maybe_absent -= set(step["outputs"])
     for out in spec.outputs:
         if out.name not in defined:
-            errs.append(f"{spec.path}:{_line_of(node, ['decomposition'])}: decomposition never "
-                        f"defines output '{out.name}'")
+            errs.append(f"{spec.path}:{_line_of(node, at)}: decomposition never defines "
+                        f"output '{out.name}'")
     return errs
+

@@ -373,6 +373,30 @@ def _special_base(cases: Sequence[Mapping[str, Any]], spec: Mapping[str, Any]) -
     return None
 
 
+def _attr_typed(spec: Mapping[str, Any], dtype: str, attrs: dict[str, Any]) -> dict | None:
+    """For an op whose output type variable no input binds and no dtype attribute chooses
+    (Constant, ConstantOfShape): the case's attributes for the output dtype ``dtype``, or None
+    when they fix another one. The first attribute set decides, as in the dispatcher: a tensor
+    attribute's literal is converted to ``dtype`` (any dtype), an int/ints attribute without a
+    default means int64 and a float/floats one float32; with none set, the type variable's
+    first dtype (the spec's default)."""
+    for a in spec.get("attributes") or []:
+        value = attrs.get(a["name"])
+        if value is None:
+            continue
+        if a["type"] == "tensor":
+            return {**attrs, a["name"]: np.asarray(value).astype(numpy_dtype(dtype))}
+        if a.get("default", 0) is not None:
+            continue
+        if a["type"] in ("int", "ints"):
+            return attrs if dtype == "int64" else None
+        if a["type"] in ("float", "floats"):
+            return attrs if dtype == "float32" else None
+    out_vars = [o["type"] for o in spec["outputs"] if o["type"] in spec["type_vars"]]
+    first = spec["type_vars"][out_vars[0]][0] if out_vars else dtype
+    return attrs if dtype == first else None
+
+
 def op_cases(spec: Mapping[str, Any], *, max_elements: int | None = None) -> list[Case]:
     """Every case of one op (raw spec dict), in a stable order."""
     op = spec["op"]
@@ -399,6 +423,11 @@ def op_cases(spec: Mapping[str, Any], *, max_elements: int | None = None) -> lis
         for tv, dt in types.items():
             if tv not in input_vars and dtype_attr is not None:
                 attrs.setdefault(dtype_attr, dt)
+            elif tv not in input_vars:
+                typed = _attr_typed(spec, dt, attrs)
+                if typed is None:
+                    return  # the case's attributes fix another dtype
+                attrs = typed
         case = Case(case_id, op, _signature(types), types, shapes, attrs, spec, make)
         if max_elements is None or case.elements <= max_elements:
             out.append(case)

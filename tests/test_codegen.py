@@ -92,6 +92,9 @@ def _as_float32(value: float) -> float:
 def _print_default(op: str, attr: dict) -> list[str]:
     """C statements printing attribute `attr` of the initialised struct `a` as one line."""
     name, kind = attr["name"], attr["type"]
+    if attr["default"] is None and kind in ("int", "float", "ints", "floats"):
+        # no default: absent until set, which the struct records in <name>_given
+        return [f'    printf("{op} {name} given=%d\\n", (int)a.{name}_given);']
     if kind == "float":
         return [f'    printf("{op} {name} %.9g\\n", (double)a.{name});']
     if kind in ("int", "dtype"):
@@ -111,6 +114,8 @@ def _print_default(op: str, attr: dict) -> list[str]:
 
 def _expected_default(op: str, attr: dict, dtype_ids: dict) -> str:
     name, kind, value = attr["name"], attr["type"], attr["default"]
+    if value is None and kind in ("int", "float", "ints", "floats"):
+        return f"{op} {name} given=0"
     if kind == "float":
         return f"{op} {name} {_as_float32(value):.9g}"
     if kind == "int":
@@ -254,6 +259,9 @@ def test_attribute_structs(header: str, specs: dict) -> None:
             expected.append(f"{c_types[attr['type']]} {attr['name']}")
             if attr["type"] in ("ints", "floats"):
                 expected.append(f"int64_t {attr['name']}_count")
+            if attr.get("default", 0) is None and attr["type"] in ("int", "float", "ints",
+                                                                   "floats"):
+                expected.append(f"int32_t {attr['name']}_given")
         assert fields == expected, op
 
 
@@ -309,7 +317,7 @@ def test_python_wrappers(specs: dict) -> None:
             kind, default = attr["type"], attr["default"]
             if kind in ("ints", "floats"):
                 assert p.default is None or list(p.default) == list(default or []), (op, p)
-            elif kind == "tensor":
+            elif kind == "tensor" or default is None:  # absent unless set
                 assert p.default is None, (op, p)
             elif kind in ("int", "float"):
                 assert p.default == default and type(p.default) is \
@@ -353,6 +361,28 @@ def _check_doc_pages(pages: Path, specs: dict) -> None:
         for dtype in spec["tolerance"]:
             assert f"| {dtype} |" in text, (op, dtype)
         assert f"]({op}.md)" in index, f"{pages / 'index.md'} does not link {op}.md"
+        onnx = spec["onnx"]
+        assert f"## ONNX mapping\n\n`{onnx['op_type']}` as of opset {onnx['since_version']}" \
+            in text, op
+        for ours, theirs in (onnx.get("attributes") or {}).items():
+            assert f"| `{ours}` | `{theirs}` |" in text, (op, ours)
+        dec = spec.get("decomposition")
+        assert "## Decomposition" in text, op
+        bodies = [dec["body"], *(v["body"] for v in dec.get("variants") or [])] if dec else []
+        for body in bodies:
+            for step in body:
+                assert f"`{', '.join(step['outputs'])} = {step['op']}(" in text, (op, step)
+        for variant in (dec or {}).get("variants") or []:
+            for name in variant["when"]:
+                assert f"`{name}`" in text.split("## Decomposition", 1)[1], (op, name)
+        # the index's coverage row: the op, its ONNX op, one mark per admitted dtype, and
+        # the size of its decomposition
+        row = next((ln for ln in index.splitlines() if ln.startswith(
+            f"| [`{op}`]({op}.md) | {onnx['op_type']}-{onnx['since_version']} |")), None)
+        assert row is not None, f"no coverage row for {op}"
+        assert row.count("✓") == len({d for ds in spec["type_vars"].values() for d in ds}), op
+        assert ("steps" in row) == bool(dec), op
+    assert "## Coverage" in index
 
 
 def test_every_op_has_an_installed_doc_page(specs: dict) -> None:

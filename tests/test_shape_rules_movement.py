@@ -138,3 +138,28 @@ def test_shape_size_constants_range() -> None:
     assert mv.range_(np.array(1.0), np.array(2.0), np.array(0.3)) == (4,)
     with pytest.raises(ShapeError, match="0"):
         mv.range_(np.array(1), np.array(2), np.array(0))
+
+
+def test_constant_shapes_follow_the_one_attribute_set() -> None:
+    assert mv.constant(None, 1.5, None, None, None) == ()
+    assert mv.constant(None, None, [1.0, 2.0], None, None) == (2,)
+    assert mv.constant(None, None, [], None, None) == (0,)  # an empty list is set
+    assert mv.constant(None, None, None, 0, None) == ()  # 0 is a value, not "absent"
+    assert mv.constant(None, None, None, None, np.array([1, 2, 3], I64)) == (3,)
+    with pytest.raises(ShapeError, match="exactly one of .* got none"):
+        mv.constant(None, None, None, None, None)
+    with pytest.raises(ShapeError, match="got value_float, value_int"):
+        mv.constant(None, 1.0, None, 2, None)
+    with pytest.raises(ShapeError, match="value_int must be a scalar"):
+        mv.constant(None, None, None, [1, 2], None)
+    with pytest.raises(ShapeError, match="value_floats must be a list"):
+        mv.constant(None, None, 1.5, None, None)
+
+
+def test_constant_of_shape_value_holds_one_element() -> None:
+    assert mv.constant_of_shape(np.array([2], I64), np.array([7], np.int8)) == (2,)
+    assert mv.constant_of_shape(np.array([2], I64), np.float32(1)) == (2,)
+    with pytest.raises(ShapeError, match="value must hold one element, got shape \\[2\\]"):
+        mv.constant_of_shape(np.array([2], I64), np.array([1, 2]))
+    with pytest.raises(ShapeError, match="negative"):
+        mv.constant_of_shape(np.array([2, -1], I64))

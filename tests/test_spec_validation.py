@@ -103,10 +103,36 @@ CASES = {
         "  - {name: A, type: T, variadic: true, doc: First operand.}",
         r"only the last operand may be variadic"),
     "decomposition_unknown_op": Breakage(
-        "relu.yaml", "reference: relu",
-        "reference: relu\ndecomposition:\n  body:\n    - {op: nosuch, inputs: [X], outputs: [Y]}",
+        "exp.yaml", "reference: exp",
+        "reference: exp\ndecomposition:\n  body:\n    - {op: nosuch, inputs: [X], outputs: [Y]}",
         r"decomposition uses unknown op 'nosuch'",
         at="    - {op: nosuch, inputs: [X], outputs: [Y]}"),
+    "decomposition_variant_unknown_condition": Breakage(
+        "gelu.yaml", "    - when: {approximate: tanh}", "    - when: {approx: tanh}",
+        r"condition names 'approx', which is neither an attribute nor an optional input"),
+    "decomposition_variant_value_not_allowed": Breakage(
+        "gelu.yaml", "    - when: {approximate: tanh}", "    - when: {approximate: cubic}",
+        r"condition value 'cubic' is not a string value of attribute 'approximate'"),
+    "decomposition_optional_input_maybe_absent": Breakage(
+        "layer_normalization.yaml", "    - when: {B: absent}", "    - when: {B: present}",
+        r"optional input 'B' may be absent here but cast's input X is required",
+        at="    - {op: cast, inputs: [B], outputs: [b], attrs: {to: float64}}"),
+    "decomposition_step_unknown_attribute": Breakage(
+        "elu.yaml", "    - {op: exp, inputs: [X], outputs: [e]}",
+        "    - {op: exp, inputs: [X], outputs: [e], attrs: {alpha: 1}}",
+        r"exp has no attribute 'alpha'"),
+    "decomposition_bad_dtype_attribute": Breakage(
+        "layer_normalization.yaml",
+        "    - {op: cast, inputs: [X], outputs: [x], attrs: {to: float64}}",
+        "    - {op: cast, inputs: [X], outputs: [x], attrs: {to: Q}}",
+        r"cast.to = 'Q' is neither a dtype nor a type variable of layer_normalization"),
+    "decomposition_constant_unknown_attribute": Breakage(
+        "elu.yaml",
+        '    - {op: mul, inputs: [em1, alpha], outputs: [neg], constants: '
+        '{alpha: {value: "@alpha", dtype: T}}}',
+        '    - {op: mul, inputs: [em1, alpha], outputs: [neg], constants: '
+        '{alpha: {value: "@beta", dtype: T}}}',
+        r"constant 'alpha' refers to unknown attribute '@beta'"),
 }
 
 

@@ -124,10 +124,32 @@ def size(data: Array) -> Array:
     return np.asarray(data.size, dtype=np.int64)
 
 
+def _host_array(value: Any) -> Array:
+    return np.asarray(value.numpy() if hasattr(value, "numpy") else value)
+
+
 @reference
-def constant(*, value: Any) -> Array:
-    arr = np.asarray(value.numpy() if hasattr(value, "numpy") else value)
-    return np.array(arr, order="C", copy=True)
+def constant(
+    *,
+    value: Any = None,
+    value_float: float | None = None,
+    value_floats: list[float] | None = None,
+    value_int: int | None = None,
+    value_ints: list[int] | None = None,
+) -> Array:
+    """The one attribute that is set: a tensor as it is, value_float(s) as float32 (a scalar or
+    1-D), value_int(s) as int64."""
+    if value is not None:
+        return np.array(_host_array(value), order="C", copy=True)
+    if value_float is not None:
+        return np.asarray(value_float, dtype=np.float32)
+    if value_floats is not None:
+        return np.asarray(list(value_floats), dtype=np.float32).reshape(len(value_floats))
+    if value_int is not None:
+        return np.asarray(value_int, dtype=np.int64)
+    if value_ints is not None:
+        return np.asarray(list(value_ints), dtype=np.int64).reshape(len(value_ints))
+    raise ValueError("constant: no attribute is set")
 
 
 @reference
@@ -135,7 +157,7 @@ def constant_of_shape(input: Array, *, value: Any = None) -> Array:
     dims = tuple(_int_list(input))
     if value is None:
         return np.zeros(dims, dtype=np.float32)
-    v = np.asarray(value.numpy() if hasattr(value, "numpy") else value)
+    v = _host_array(value)
     return np.full(dims, v.reshape(-1)[0], dtype=v.dtype)
 
 

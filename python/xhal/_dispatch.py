@@ -267,9 +267,11 @@ def _bind_inputs(op: str, declared: list[dict], given: tuple) -> list[tuple[dict
 
 
 def _dtype_from_attrs(spec: dict, attrs: dict[str, Any], type_var: str) -> str:
-    """An output type variable that no input binds comes from an attribute: a dtype attribute
-    (Cast's `to`) or the dtype of a tensor attribute (Constant's `value`); with neither set,
-    it is the first dtype the type variable admits (ConstantOfShape's float32 default)."""
+    """An output type variable that no input binds comes from the first attribute set: a dtype
+    attribute (Cast's `to`), the dtype of a tensor attribute (Constant's `value`), int64 for
+    an int/ints attribute or float32 for a float/floats one that has no default (ONNX's
+    types of Constant's value_int(s) and value_float(s)); with none set, it is the first dtype
+    the type variable admits (ConstantOfShape's float32 default)."""
     for a in spec.get("attributes", []):
         value = attrs.get(a["name"])
         if value is None:
@@ -279,6 +281,12 @@ def _dtype_from_attrs(spec: dict, attrs: dict[str, Any], type_var: str) -> str:
         if a["type"] == "tensor":
             arr = value.numpy() if isinstance(value, Tensor) else np.asarray(value)
             return from_numpy_dtype(arr.dtype)
+        if a.get("default", 0) is not None:
+            continue  # only an attribute that is absent unless set says which one was given
+        if a["type"] in ("int", "ints"):
+            return "int64"
+        if a["type"] in ("float", "floats"):
+            return "float32"
     admitted = spec["type_vars"].get(type_var)
     if admitted:
         return admitted[0]

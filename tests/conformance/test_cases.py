@@ -17,7 +17,7 @@ from xhal.conformance.cases import (
     matches,
     op_cases,
 )
-from xhal.conformance.values import random_array, special_values
+from xhal.conformance.values import numpy_dtype, random_array, special_values
 
 
 @pytest.fixture(scope="module")
@@ -106,17 +106,61 @@ def test_shape_grids_follow_the_spec_kind(specs: dict, cases: list) -> None:
                 want = _grid(spec, [(s,) for s in UNARY_SHAPES])
                 assert [tensor_shapes(spec, c) for c in shaped] == want, op
             else:
-                plain = [c for c in got if c.id.rsplit("/", 1)[1].isidentifier()]
-                assert len(plain) == len(conf["cases"])
-                for c, sc in zip(plain, conf["cases"], strict=True):
+                plain = {
+                    int(c.id.rsplit("/case", 1)[1]): c
+                    for c in got
+                    if c.id.rsplit("/", 1)[1].isidentifier()
+                }
+                if not _attributes_fix_the_dtype(spec):
+                    assert sorted(plain) == list(range(len(conf["cases"]))), (op, dt)
+                for k, c in plain.items():
+                    sc = conf["cases"][k]
                     assert {k: v for k, v in c.shapes.items() if v is not None} == {
                         k: [tuple(m) for m in v] if v and isinstance(v[0], list) else tuple(v)
                         for k, v in sc["inputs"].items()
                     }
-                    # a dtype attribute may be filled in for an output-only type variable
-                    assert {k: v for k, v in c.attrs.items() if k in (sc.get("attrs") or {})} == (
-                        sc.get("attrs") or {}
-                    )
+                    # a dtype attribute may be filled in for an output-only type variable, and
+                    # a tensor attribute's literal is converted to the case's dtype
+                    for name, want in (sc.get("attrs") or {}).items():
+                        value = c.attrs[name]
+                        if isinstance(value, np.ndarray):
+                            assert value.dtype == numpy_dtype(c.dtype), (c.id, name)
+                            assert np.array_equal(value, np.asarray(want).astype(value.dtype))
+                        else:
+                            assert value == want, (c.id, name)
+
+
+def _attributes_fix_the_dtype(spec: dict) -> bool:
+    """Constant-like ops: an output type variable no input binds and no dtype attribute."""
+    bound = {i["type"] for i in spec["inputs"]}
+    return any(o["type"] in spec["type_vars"] and o["type"] not in bound
+               for o in spec["outputs"]) and not any(
+        a["type"] == "dtype" for a in spec.get("attributes") or [])
+
+
+def test_attributes_choose_the_dtype_of_constant_cases(specs: dict, cases: list) -> None:
+    """constant: a tensor `value` runs in every dtype (converted), value_int(s) only as int64,
+    value_float(s) only as float32; constant_of_shape without `value` only as float32. Every
+    spec case runs in at least one dtype."""
+    for op in ("constant", "constant_of_shape"):
+        spec = specs["ops"][op]
+        by_case: dict[int, set[str]] = defaultdict(set)
+        for c in cases:
+            if c.op == op and "+" not in c.id:
+                by_case[int(c.id.rsplit("/case", 1)[1])].add(c.dtype)
+        assert sorted(by_case) == list(range(len(spec["conformance"]["cases"]))), op
+        for k, sc in enumerate(spec["conformance"]["cases"]):
+            attrs = sc.get("attrs") or {}
+            if "value" in attrs:
+                want = set(spec["type_vars"]["T"])
+            elif {"value_int", "value_ints"} & set(attrs):
+                want = {"int64"}
+            else:  # value_float(s), or constant_of_shape's float32 default
+                want = {"float32"}
+            assert by_case[k] == want, (op, k, attrs)
+    kinds = {name for sc in specs["ops"]["constant"]["conformance"]["cases"]
+             for name in (sc.get("attrs") or {})}
+    assert kinds == {"value", "value_float", "value_floats", "value_int", "value_ints"}
 
 
 def test_broadcast_grid_covers_the_required_shapes() -> None:

@@ -34,6 +34,7 @@ xhal_status_t register_pad_kernels(const xhal_host_api_t* host, xhal_registry_t 
 xhal_status_t register_resize_kernels(const xhal_host_api_t* host, xhal_registry_t registry);
 
 xhal_status_t register_movement_kernels(const xhal_host_api_t* host, xhal_registry_t registry);
+xhal_status_t register_constant_kernels(const xhal_host_api_t* host, xhal_registry_t registry);
 
 // All of the above, stopping at the first failure.
 xhal_status_t register_all_kernels(xhal_registry_t registry) noexcept;

@@ -22,7 +22,7 @@ xhal_status_t register_all_kernels(xhal_registry_t registry) noexcept {
         register_binary_kernels,    register_unary_kernels,      register_matmul_kernels,
         register_gemm_kernels,      register_softmax_kernels,    register_reshape_kernels,
         register_transpose_kernels, register_reduce_sum_kernels,
-        register_movement_kernels,
+        register_movement_kernels,  register_constant_kernels,
         register_reduce_kernels,    register_argminmax_kernels,  register_cumsum_kernels,
         register_topk_kernels,
         register_norm_layer_kernels, register_norm_channel_kernels,

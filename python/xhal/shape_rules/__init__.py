@@ -314,7 +314,7 @@ def infer_output_shapes(
             if i.get("host_memory") and shapes[n] is not None
         ]
         set_attrs = [f"{n}={v!r}" for n, v in attrs.items() if v is not None]
-        tail = f"; inputs {shown}"
+        tail = f"; inputs {shown}" if shown else ""
         if extra:
             tail += f"; values {', '.join(extra)}"
         if set_attrs:

@@ -235,25 +235,64 @@ def size(data: Shape, *, names: Sequence[str] = ()) -> Shape:
     return ()
 
 
-def constant(value: Any, *, names: Sequence[str] = ("value",)) -> Shape:
-    """ONNX Constant: the value attribute's shape."""
-    if value is None:
-        raise ShapeError(f"attribute {names[0]} is required")
-    shp = getattr(value, "shape", None)
-    if shp is None:
-        import numpy as np  # only for list literals, off the hot path
+def constant(
+    value: Any = None,
+    value_float: Any = None,
+    value_floats: Any = None,
+    value_int: Any = None,
+    value_ints: Any = None,
+    *,
+    names: Sequence[str] = ("value", "value_float", "value_floats", "value_int", "value_ints"),
+) -> Shape:
+    """ONNX Constant: the shape of the one attribute that is set (scalars for value_float and
+    value_int, 1-D for the lists)."""
+    given = [
+        (n, v)
+        for n, v in zip(names, (value, value_float, value_floats, value_int, value_ints),
+                        strict=False)
+        if v is not None
+    ]
+    if len(given) != 1:
+        listed = ", ".join(n for n, _ in given) or "none"
+        raise ShapeError(f"exactly one of {', '.join(names)} must be set, got {listed}")
+    name, v = given[0]
+    if name == names[0]:
+        shp = getattr(v, "shape", None)
+        if shp is None:
+            import numpy as np  # only for list literals, off the hot path
 
-        shp = np.asarray(value).shape
-    return tuple(int(d) for d in shp)
+            shp = np.asarray(v).shape
+        return tuple(int(d) for d in shp)
+    if name in (names[2], names[4]):  # the lists: 1-D
+        if getattr(v, "ndim", 1) != 1 or not hasattr(v, "__len__") or isinstance(v, str):
+            raise ShapeError(f"{name} must be a list, got {v!r}")
+        return (len(v),)
+    if getattr(v, "ndim", 0) != 0 or isinstance(v, (list, tuple)):
+        raise ShapeError(f"{name} must be a scalar, got {v!r}")
+    return ()
 
 
-def constant_of_shape(input: Any, *, names: Sequence[str] = ("input",)) -> Shape:
-    """ONNX ConstantOfShape: the values of the host input, each >= 0."""
+def constant_of_shape(
+    input: Any, value: Any = None, *, names: Sequence[str] = ("input", "value")
+) -> Shape:
+    """ONNX ConstantOfShape: the values of the host input, each >= 0; ``value`` (when set)
+    holds exactly one element."""
     if input is None:
         raise ShapeError(f"{names[0]} is required")
     dims = _ints(input, names[0])
     if any(d < 0 for d in dims):
         raise ShapeError(f"{names[0]} {dims} has a negative dimension")
+    if value is not None:
+        shp = getattr(value, "shape", None)
+        if shp is None:
+            import numpy as np  # only for list literals, off the hot path
+
+            shp = np.asarray(value).shape
+        if math.prod(shp) != 1:
+            raise ShapeError(
+                f"{names[1] if len(names) > 1 else 'value'} must hold one element, got shape "
+                f"{list(shp)}"
+            )
     return tuple(dims)
 
 
