@@ -58,13 +58,17 @@ class _Plan:
             not any(i.get("host_memory") or i.get("variadic") for i in spec["inputs"])
             and not self.variadic_out
             and all(a["type"] in ("int", "float", "ints", "floats", "string") for a in attrs)
-            and all(o["type"] in bound_vars for o in spec["outputs"]))
+            # Outputs typed by an input's type variable or by a fixed dtype (arg_max's int64,
+            # layer_normalization's float32 statistics); not by an attribute (cast's `to`).
+            and all(o["type"] in bound_vars or o["type"] not in type_vars
+                    for o in spec["outputs"]))
         names = [i["name"] for i in spec["inputs"]]
         self.rules = []
         for out in spec["outputs"]:
             fn_name, arg_names = parse_rule(spec["shape"][out["name"]])
             argspec = [(names.index(a), a) if a in names else (-1, a) for a in arg_names]
-            self.rules.append((RULES.get(fn_name), argspec, arg_names, out["type"]))
+            out_dtype = None if out["type"] in type_vars else dtype_id(out["type"])
+            self.rules.append((RULES.get(fn_name), argspec, arg_names, out["type"], out_dtype))
         if any(rule is None for rule, *_ in self.rules):
             self.simple = False
         self.native = self._native_fast_op(spec) if self.simple else None
@@ -129,13 +133,14 @@ def _fast_call(plan: _Plan, inputs: tuple, attrs: dict[str, Any]) -> tuple[Devic
             raise _Slow
         values[name] = passed[name] = value
     outputs = []
-    for rule, argspec, arg_names, out_type in plan.rules:
+    for rule, argspec, arg_names, out_type, out_dtype in plan.rules:
         args = [shapes[i] if i >= 0 else values[a] for i, a in argspec]
         try:
             shape = rule(*args, names=arg_names)
         except Exception:  # the general path reports it with the op, rule and shapes
             raise _Slow from None
-        outputs.append(_C.TensorImpl.empty(dev.index, bound[out_type], list(shape)))
+        dtype = bound[out_type] if out_dtype is None else out_dtype
+        outputs.append(_C.TensorImpl.empty(dev.index, dtype, list(shape)))
     _C.launch(dev.index, plan.op_id, plan.version, impls, passed, outputs)
     return dev, outputs
 
