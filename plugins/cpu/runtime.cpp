@@ -266,9 +266,16 @@ xhal_status_t memcpy_async(xhal_stream_t stream, void* dst, const void* src, uin
   if (dst == nullptr || src == nullptr)
     return fail(XHAL_ERROR_INVALID_ARGUMENT, "memcpy_async: %s is NULL (size %llu)",
                 dst == nullptr ? "dst" : "src", static_cast<unsigned long long>(size));
-  // Host and device memory are the same memory, so every kind is a plain copy. memmove keeps
-  // an overlapping copy well defined.
-  std::memmove(dst, src, static_cast<size_t>(size));
+  // The ABI's copy is memcpy, not memmove: overlapping device ranges are the caller's bug.
+  if (kind == XHAL_COPY_DEVICE_TO_DEVICE) {
+    const auto d = reinterpret_cast<uintptr_t>(dst), s = reinterpret_cast<uintptr_t>(src);
+    if (d < s + size && s < d + size)
+      return fail(XHAL_ERROR_INVALID_ARGUMENT,
+                  "memcpy_async: device-to-device ranges overlap (src %p, dst %p, %llu bytes)",
+                  src, dst, static_cast<unsigned long long>(size));
+  }
+  // Host and device memory are the same memory, so every kind is a plain copy.
+  std::memcpy(dst, src, static_cast<size_t>(size));
   return XHAL_OK;
 }
 
