@@ -19,9 +19,10 @@ from typing import Any
 import xhal
 from xhal import errors
 
+from . import runtime
 from .cases import generate_cases, matches
-from .report import print_report, write_json
-from .runner import run
+from .report import ProgressBar, print_report, write_json
+from .runner import Report, describe_device, run, select
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -63,6 +64,19 @@ def _parser() -> argparse.ArgumentParser:
         help="run the cases in this process (faster; a crashing kernel ends the run)",
     )
     p.add_argument(
+        "--runtime",
+        action="store_true",
+        help="run only the runtime checks (device interface: memory, copies, streams, events, "
+        "errors, concurrency, leaks, ABI), not the op cases",
+    )
+    p.add_argument(
+        "--no-runtime",
+        action="store_true",
+        help="skip the runtime checks (by default they run unless --filter selects none of "
+        "their ids, runtime/<check>)",
+    )
+    p.add_argument("--html", metavar="FILE", help="also write a self-contained HTML report")
+    p.add_argument(
         "--onnx-node-tests",
         action="store_true",
         help="run ONNX's backend node tests (those the specs cover) instead of the spec cases",
@@ -91,26 +105,43 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args[:1] == ["conformance"]:
         args = args[1:]
     opts = _parser().parse_args(args)
+    if opts.runtime and (opts.no_runtime or opts.onnx_node_tests):
+        print("xhal conformance: --runtime cannot be combined with --no-runtime or "
+              "--onnx-node-tests", file=sys.stderr)
+        return 2
+    with_runtime = not opts.no_runtime and not opts.onnx_node_tests
     if opts.list:
         if opts.onnx_node_tests:
             from .onnx_node_tests import load_tests
 
             names = [t.name for t in load_tests()]
         else:
-            names = [c.id for c in generate_cases(xhal.specs())]
+            names = [] if opts.runtime else [c.id for c in generate_cases(xhal.specs())]
+            if with_runtime:
+                try:
+                    names += runtime.check_ids()
+                except (runtime.CheckerNotFound, OSError) as exc:
+                    print(f"xhal conformance: {exc}", file=sys.stderr)
         for name in names:
             if matches(name, opts.filter):
                 print(name)
         return 0
     loaded: list[Any] = []
+    deviceless: list[str] = []
     try:
         for path in opts.plugin:
-            loaded += list(xhal.load_plugin(path))
+            devs = list(xhal.load_plugin(path))
+            loaded += devs
+            if not devs:
+                deviceless.append(path)
         devices = _select(opts.device, loaded)
     except errors.XhalError as exc:
         print(f"xhal conformance: {exc}", file=sys.stderr)
         return 2
-    if not devices:
+    if opts.device:
+        deviceless = []  # only the devices named
+    run_runtime = with_runtime and runtime.wanted(opts.filter)
+    if not devices and not (run_runtime and deviceless):
         print("xhal conformance: no devices found", file=sys.stderr)
         return 1
     # A plugin that loaded without a device (no GPU, no driver) is reported, never failed.
@@ -122,15 +153,33 @@ def main(argv: Sequence[str] | None = None) -> int:
         from . import onnx_node_tests
 
         report = onnx_node_tests.run(devices, opts.filter)
-    elif opts.in_process:
-        report = run(devices, opts.filter)
     else:
-        from .isolation import run_isolated
+        cases = [] if opts.runtime else list(generate_cases(xhal.specs()))
+        rows = sum(int(p) + int(d) for _, p, d in select(cases, opts.filter)) * len(devices)
+        if run_runtime:
+            rows += len(runtime.selected(opts.filter) or runtime.check_names()) * max(
+                1, len(devices) + len(deviceless))
+        with ProgressBar(rows) as bar:
+            if opts.runtime:
+                report = Report(devices=[describe_device(d) for d in devices])
+            elif opts.in_process:
+                report = run(devices, opts.filter, cases=cases, progress=bar.update)
+            else:
+                from .isolation import run_isolated
 
-        report = run_isolated(devices, opts.filter, plugins=opts.plugin, timeout=opts.timeout)
+                report = run_isolated(devices, opts.filter, plugins=opts.plugin,
+                                      timeout=opts.timeout, cases=cases, progress=bar.update)
+            if run_runtime:
+                report.results += runtime.run_runtime(
+                    devices, deviceless=deviceless, filter=opts.filter,
+                    timeout=max(opts.timeout, 60.0), progress=bar.update)
     print_report(report)
     if opts.json:
         write_json(report, opts.json)
+    if opts.html:
+        from .html import write_html
+
+        write_html(report, opts.html)
     return 0 if report.ok else 1
 
 

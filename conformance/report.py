@@ -14,7 +14,7 @@ from collections import Counter, defaultdict
 from pathlib import Path
 from typing import IO, Any
 
-from .runner import FAILED_OUTCOMES, PASS, UNSUPPORTED, Report
+from .runner import FAILED_OUTCOMES, NO_DEVICE, PASS, UNSUPPORTED, CaseResult, Report
 
 SCHEMA = "xhal.conformance/1"
 MAX_DETAILS = 50  # failure details printed in the terminal (all of them go to JSON)
@@ -35,6 +35,10 @@ def _matrix(report: Report) -> list[tuple[str, str, str, Counter[str]]]:
 def _details(report: Report) -> list[str]:
     lines = []
     for r in report.results:
+        if r.kind == "runtime":
+            if r.failed or r.outcome == NO_DEVICE:
+                lines.append(f"{r.outcome.upper()} {r.id} on {r.device}: {r.message}")
+            continue
         if not r.failed:
             continue
         shapes = ", ".join(f"{k}={v}" for k, v in r.shapes.items())
@@ -48,7 +52,10 @@ def _details(report: Report) -> list[str]:
 def _unsupported_line(report: Report) -> str:
     per_device = Counter(r.device for r in report.results if r.outcome == UNSUPPORTED)
     detail = ", ".join(f"{d}: {n}" for d, n in per_device.items())
-    return f"{report.unsupported} unsupported" + (f" ({detail})" if detail else "")
+    line = f"{report.unsupported} unsupported" + (f" ({detail})" if detail else "")
+    if report.no_device:
+        line += f"; {report.no_device} no-device"
+    return line
 
 
 def print_report(report: Report, file: IO[str] | None = None) -> None:
@@ -133,6 +140,11 @@ def _to_json(report: Report) -> dict[str, Any]:
                 "max_rel_err": _number(r.max_rel_err),
                 "shapes": r.shapes,
                 "attrs": r.attrs,
+                # added fields (the schema only grows)
+                "kind": r.kind,
+                "check": r.check,
+                "samples": r.samples,
+                "seconds": _number(r.seconds),
             }
             for r in report.results
         ],
@@ -140,8 +152,74 @@ def _to_json(report: Report) -> dict[str, Any]:
             "passed": report.passed,
             "failed": report.failed,
             "unsupported": report.unsupported,
+            "no_device": report.no_device,
         },
+        "runtime": _runtime_summary(report.results),
     }
+
+
+def _runtime_summary(results: list[CaseResult]) -> dict[str, Any]:
+    """Outcome counts of the runtime checks, per device."""
+    per_device: dict[str, Counter[str]] = defaultdict(Counter)
+    for r in results:
+        if r.kind == "runtime":
+            per_device[r.device][r.outcome] += 1
+    return {"devices": {d: dict(c) for d, c in per_device.items()}}
+
+
+class ProgressBar:
+    """A rich progress bar on a terminal (stderr by default) while a run goes; ``update`` is the
+    runner's ``progress`` callback. Without rich, or when the stream is not a terminal (and
+    ``force`` is off), it shows nothing."""
+
+    def __init__(self, total: int, file: IO[str] | None = None, force: bool = False) -> None:
+        self.total = total
+        self._progress: Any = None
+        self._task: Any = None
+        out = file if file is not None else sys.stderr
+        if not (force or getattr(out, "isatty", lambda: False)()):
+            return
+        try:
+            from rich.console import Console
+            from rich.progress import (
+                BarColumn,
+                MofNCompleteColumn,
+                Progress,
+                TextColumn,
+                TimeElapsedColumn,
+            )
+        except ImportError:
+            return
+        console = Console(file=out, force_terminal=force or None, highlight=False)
+        self._progress = Progress(
+            TextColumn("conformance"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("{task.fields[failed]} failed"),
+            TimeElapsedColumn(),
+            TextColumn("{task.fields[current]}"),
+            console=console,
+            transient=not force,
+        )
+        self._task = self._progress.add_task("run", total=total, failed=0, current="")
+        self._failed = 0
+
+    def __enter__(self) -> ProgressBar:
+        if self._progress is not None:
+            self._progress.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._progress is not None:
+            self._progress.stop()
+
+    def update(self, row: CaseResult) -> None:
+        if self._progress is None:
+            return
+        self._failed += int(row.failed)
+        self._progress.update(
+            self._task, advance=1, failed=self._failed, current=f"{row.id} on {row.device}"
+        )
 
 
 def write_json(report: Report, path: str | Path) -> None:

@@ -28,12 +28,16 @@ from . import manifest
 from .cases import Case, generate_cases, matches, positional
 from .compare import compare, tolerance
 from .reference import evaluate
+from .values import is_float
 
 PASS, FAIL, UNSUPPORTED, ERROR = "pass", "fail", "unsupported", "error"
 # Only with process isolation (see .isolation): the worker died (signal) or ran too long.
 CRASHED, TIMEOUT = "crashed", "timeout"
-OUTCOMES = (PASS, FAIL, UNSUPPORTED, ERROR, CRASHED, TIMEOUT)
-FAILED_OUTCOMES = (FAIL, ERROR, CRASHED, TIMEOUT)
+# Only from the runtime checks (see .runtime): memory not given back, a plugin with no device.
+LEAK, NO_DEVICE = "leak", "no-device"
+OUTCOMES = (PASS, FAIL, UNSUPPORTED, ERROR, CRASHED, TIMEOUT, LEAK, NO_DEVICE)
+FAILED_OUTCOMES = (FAIL, ERROR, CRASHED, TIMEOUT, LEAK)
+MAX_SAMPLES = 5  # mismatching elements kept per failed output (expected vs got)
 
 
 @dataclass
@@ -51,6 +55,11 @@ class CaseResult:
     shapes: dict[str, list[int] | None] = field(default_factory=dict)
     attrs: dict[str, Any] = field(default_factory=dict)
     seconds: float = 0.0
+    # "op" for an op case, "runtime" for a runtime check (then `check` names it).
+    kind: str = "op"
+    check: str = ""
+    # A few mismatching elements of a failed output: {"output", "index", "got", "expected"}.
+    samples: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def failed(self) -> bool:
@@ -80,6 +89,10 @@ class Report:
     @property
     def unsupported(self) -> int:
         return self.counts()[UNSUPPORTED]
+
+    @property
+    def no_device(self) -> int:
+        return self.counts()[NO_DEVICE]
 
     @property
     def ok(self) -> bool:
@@ -292,8 +305,42 @@ def _judge(
                 setattr(result, attr, max(value, getattr(result, attr) or 0.0))
         if not cmp.ok:
             messages.append(f"{name}: {cmp.message}" if len(expected) > 1 else cmp.message)
+            result.samples += mismatch_samples(name, got[name], want, rtol, atol)
     if messages:
         result.outcome, result.message = FAIL, "; ".join(messages)
+
+
+def _scalar(value: Any) -> Any:
+    """A JSON-friendly element: numbers stay numbers, NaN and infinities become text."""
+    item = value.item() if hasattr(value, "item") else value
+    if isinstance(item, float) and not np.isfinite(item):
+        return str(item)
+    return item if isinstance(item, (bool, int, float)) else str(item)
+
+
+def mismatch_samples(
+    name: str, got: np.ndarray, want: np.ndarray, rtol: float, atol: float,
+    limit: int = MAX_SAMPLES,
+) -> list[dict[str, Any]]:
+    """Up to ``limit`` elements where ``got`` and ``want`` differ (same rules as compare)."""
+    got, want = np.asarray(got), np.asarray(want)
+    if got.shape != want.shape or want.size == 0:
+        return []
+    if is_float(want.dtype):
+        g, e = got.astype(np.float64), want.astype(np.float64)
+        with np.errstate(all="ignore"):
+            finite = np.isfinite(g) & np.isfinite(e)
+            bad = np.isnan(g) != np.isnan(e)
+            bad |= ~np.isnan(g) & ~np.isnan(e) & ~finite & (g != e)
+            bad |= finite & (np.abs(g - e) > atol + rtol * np.abs(e))
+    else:
+        bad = got != want
+    out = []
+    for flat in np.flatnonzero(bad)[:limit]:
+        idx = tuple(int(i) for i in np.unravel_index(int(flat), want.shape))
+        out.append({"output": name, "index": list(idx), "got": _scalar(got[idx]),
+                    "expected": _scalar(want[idx])})
+    return out
 
 
 def decomposed_id(case: Case) -> str:
