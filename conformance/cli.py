@@ -2,7 +2,10 @@
 
 Each device's cases run in a worker process (``--in-process`` to run them here): a kernel that
 crashes is reported as ``crashed``, one that runs past ``--timeout`` as ``timeout``, and the run
-goes on. ``--onnx-node-tests`` runs ONNX's backend node tests instead (in this process).
+goes on. The runtime checks (``conformance/runtime.py``: the device interface of each plugin,
+``runtime/<check>`` rows) run too unless ``--filter`` selects none of them or ``--no-runtime``;
+``--runtime`` runs only them. ``--html FILE`` writes a self-contained HTML report.
+``--onnx-node-tests`` runs ONNX's backend node tests instead (in this process).
 
 Exit status: 0 when at least one case ran and none failed; 1 on any failure or error, or when
 no case ran at all (so an empty filter or an all-unsupported device is not mistaken for green);
@@ -157,8 +160,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         cases = [] if opts.runtime else list(generate_cases(xhal.specs()))
         rows = sum(int(p) + int(d) for _, p, d in select(cases, opts.filter)) * len(devices)
         if run_runtime:
-            rows += len(runtime.selected(opts.filter) or runtime.check_names()) * max(
-                1, len(devices) + len(deviceless))
+            rows += runtime.count(opts.filter) * max(1, len(devices) + len(deviceless))
         with ProgressBar(rows) as bar:
             if opts.runtime:
                 report = Report(devices=[describe_device(d) for d in devices])

@@ -44,10 +44,11 @@ def checker_path() -> Path:
     """The installed ``xhal-runtime-check`` (``$XHAL_RUNTIME_CHECK`` overrides it)."""
     override = os.environ.get("XHAL_RUNTIME_CHECK")
     if override:
-        return Path(override)
-    import xhal
+        path = Path(override)
+    else:
+        import xhal
 
-    path = Path(xhal.__file__).resolve().parent / "bin" / "xhal-runtime-check"
+        path = Path(xhal.__file__).resolve().parent / "bin" / "xhal-runtime-check"
     if not path.is_file():
         raise CheckerNotFound(
             f"{path} does not exist: the installed xhal has no runtime checker (reinstall xhal)"
@@ -73,6 +74,15 @@ def selected(filter: str | None) -> list[str] | None:  # noqa: A002 - the CLI's 
     if not filter:
         return None
     return [n for n in check_names() if matches(PREFIX + n, filter)]
+
+
+def count(filter: str | None) -> int:  # noqa: A002
+    """How many checks the filter selects per device (0 when the checker is missing)."""
+    try:
+        chosen = selected(filter)
+        return len(check_names() if chosen is None else chosen)
+    except (CheckerNotFound, OSError, subprocess.SubprocessError):
+        return 0
 
 
 def wanted(filter: str | None) -> bool:  # noqa: A002

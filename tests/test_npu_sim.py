@@ -79,6 +79,9 @@ def test_conformance_has_no_failures(plugin: Path, tmp_path: Path) -> None:
            if c["outcome"] not in ("pass", "unsupported")]
     assert not bad, bad[:10]
     assert data["summary"]["failed"] == 0
+    # the runtime checks ran too (test_runtime_conformance has them); the rest are op cases
+    assert any(c["kind"] == "runtime" for c in data["cases"])
+    data["cases"] = [c for c in data["cases"] if c["kind"] == "op"]
     ran = {(c["op"], c["dtype"]) for c in data["cases"] if c["outcome"] == "pass"}
     # (+strided cases pass host views through DLPack, which no device that the host cannot
     # read can take: unsupported by the host, whatever the plugin claims)
@@ -188,6 +191,22 @@ def test_runtime_entry_points(plugin: Path, tmp_path: Path) -> None:
     proc = tu.run([exe, plugin], env=tu.clean_env(), check=False, timeout=120)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "0 failed" in proc.stdout and "FAIL" not in proc.stdout
+
+
+def test_runtime_conformance(plugin: Path) -> None:
+    """The generic runtime checks (xhal-runtime-check, as `xhal conformance` runs them) pass on
+    npu_sim: handles the host cannot read, worker-thread streams with every queued item delayed
+    (a missing wait or event shows as wrong bytes), a 16 MiB arena, misuse detected."""
+    from xhal.conformance import runtime
+
+    rows = runtime.run_plugin(plugin, env=tu.clean_env(NPU_SIM_MEMORY_BYTES=str(16 << 20),
+                                                       NPU_SIM_DELAY_US="200"))
+    bad = {r.check: f"{r.outcome}: {r.message}" for r in rows if r.outcome != "pass"}
+    assert not bad, bad
+    assert {r.check for r in rows} >= {
+        "copy.overlap", "stream.order_kernels", "event.cross_stream", "leak.alloc_free",
+        "concurrency.alloc_free", "alloc.exhaustion", "alloc.double_free", "abi.host_newer_minor"}
+    assert all(r.device in ("npu_sim", "npu_sim:0") for r in rows)
 
 
 def test_without_its_manifest_float32_is_judged_as_float32(plugin: Path, tmp_path: Path) -> None:

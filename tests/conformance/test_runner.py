@@ -193,7 +193,9 @@ def test_report_text_and_json(fake_runtime: Callable, small_cases: list, tmp_pat
         "passed": report.passed,
         "failed": report.failed,
         "unsupported": report.unsupported,
+        "no_device": 0,
     }
+    assert doc["runtime"] == {"devices": {}}
     keys = {
         "id",
         "op",
@@ -205,8 +207,17 @@ def test_report_text_and_json(fake_runtime: Callable, small_cases: list, tmp_pat
         "max_rel_err",
         "shapes",
         "attrs",
+        # added without breaking the schema: op or runtime row, runtime check name,
+        # mismatching elements (expected vs got), time
+        "kind",
+        "check",
+        "samples",
+        "seconds",
     }
     assert all(set(c) == keys for c in doc["cases"])
+    failed = [c for c in doc["cases"] if c["outcome"] == "fail"]
+    assert failed and all(c["samples"] and {"index", "got", "expected"} <= set(c["samples"][0])
+                          for c in failed)
     json.loads(json.dumps(doc, allow_nan=False))  # strict JSON: no NaN or Infinity
 
 

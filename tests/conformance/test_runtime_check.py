@@ -139,6 +139,14 @@ def test_a_plugin_that_does_not_load_is_an_error(tmp_path: Path) -> None:
     assert "dlopen" in rows[0].message
 
 
+def test_a_missing_checker_is_an_error_row(monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+                                           ) -> None:
+    monkeypatch.setenv("XHAL_RUNTIME_CHECK", str(tmp_path / "no-such-checker"))
+    rows = runtime.run_plugin(tu.cpu_plugin())
+    assert [(r.check, r.outcome) for r in rows] == [("checker", runner.ERROR)]
+    assert "no-such-checker" in rows[0].message and rows[0].failed
+
+
 def test_cli_runtime_reports(fixtures: dict[str, Path], tmp_path: Path,
                              capsys: pytest.CaptureFixture) -> None:
     js, page = tmp_path / "r.json", tmp_path / "r.html"
