@@ -53,11 +53,18 @@ def test_skeleton_loads_and_conformance_reports_unsupported(skeleton: Path,
         env=tu.clean_env())
     assert proc.returncode in (0, 1), proc.stderr  # 1: no case ran, but nothing crashed
     data = json.loads(report.read_text())
-    outcomes = {c["outcome"] for c in data["cases"]}
+    ops = [c for c in data["cases"] if c["kind"] == "op"]
+    outcomes = {c["outcome"] for c in ops}
     assert outcomes == {"unsupported"}, outcomes
-    assert data["summary"]["failed"] == 0
+    # the runtime checks that need real memory fail with a clear message rather than crash
+    runtime = [c for c in data["cases"] if c["kind"] == "runtime"]
+    assert {c["outcome"] for c in runtime} <= {"pass", "fail", "unsupported"}
+    failed = [c for c in runtime if c["outcome"] == "fail"]
+    assert data["summary"]["failed"] == len(failed) > 0 and all(c["message"] for c in failed)
     # the runtime's TODO message says what to implement and where
     assert any("src/runtime.cpp" in (c["message"] or "") for c in data["cases"])
+    assert any("mem_alloc is not implemented yet (src/runtime.cpp)" in c["message"]
+               for c in failed)
 
 
 def test_skeleton_device_is_listed(skeleton: Path) -> None:

@@ -430,7 +430,7 @@ std::string check_alloc_double_free(const Device& d) {
   t_error.clear();
   const xhal_status_t s = FN(mem_free)(d.index, p);
   if (s == XHAL_OK) unsupported("a second mem_free of the same pointer returned XHAL_OK (not detected)");
-  std::string bad = expect_error(s, "second mem_free");
+  std::string bad = expect_error(s, "second mem_free", XHAL_ERROR_INVALID_ARGUMENT);
   if (!bad.empty()) fail(bad);
   return format("second mem_free: %s (\"%s\")", status_name(s), t_error.c_str());
 }
@@ -440,7 +440,7 @@ std::string check_alloc_foreign_pointer(const Device& d) {
   t_error.clear();
   const xhal_status_t s = need(FN(mem_free), "mem_free")(d.index, host_bytes + 64);
   if (s == XHAL_OK) unsupported("mem_free of a host (static) address returned XHAL_OK (not detected)");
-  std::string bad = expect_error(s, "mem_free(host address)");
+  std::string bad = expect_error(s, "mem_free(host address)", XHAL_ERROR_INVALID_ARGUMENT);
   if (!bad.empty()) fail(bad);
   return format("mem_free(host address): %s (\"%s\")", status_name(s), t_error.c_str());
 }
