@@ -1692,8 +1692,8 @@ int main(int argc, char** argv) {
     });
   if (wanted("device.count", -1)) {
     emit_begin("device.count", -1);
-    if (cs != XHAL_OK)
-      emit_result("device.count", -1, FAIL,
+    if (cs != XHAL_OK)  // a failing device_count is zero devices with the reason (D13)
+      emit_result("device.count", -1, NO_DEVICE,
                   format("device_count returned %s: %s", status_name(cs), count_message.c_str()), 0);
     else if (count == 0)
       emit_result("device.count", -1, NO_DEVICE,

@@ -131,6 +131,20 @@ def test_a_plugin_without_devices_is_no_device(fixtures: dict[str, Path]) -> Non
     assert next(r.device for r in rows if r.check == "device.count") == "older_minor"
 
 
+def test_cuda_plugin_without_a_gpu_is_no_device() -> None:
+    """Where the CUDA plugin is built but the machine has no GPU (CI): device_count fails with
+    the reason, which is zero devices (D13), so no-device, not a failure; the ABI checks run."""
+    lib = tu.plugins_dir() / "libxhal_cuda.so"
+    if not lib.is_file() or any(Path("/dev").glob("nvidia[0-9]*")):
+        pytest.skip("needs the CUDA plugin installed on a machine without a GPU")
+    rows = runtime.run_plugin(lib)
+    got = outcomes(rows)
+    assert got["device.count"] == runner.NO_DEVICE
+    assert got["abi.plugin_table"] == got["abi.host_newer_minor"] == runner.PASS
+    assert not any(r.failed for r in rows), not_passed(rows)
+    assert all(r.device == "cuda" for r in rows)
+
+
 def test_a_plugin_that_does_not_load_is_an_error(tmp_path: Path) -> None:
     bogus = tmp_path / "libbogus.so"
     bogus.write_text("not a library")
