@@ -185,12 +185,25 @@ def _upload(case: Case, device: Any, arrays: Mapping[str, Any]) -> list[Any]:
             t = xhal.from_dlpack(a)
             where = getattr(t, "device", None)
             if where is None or getattr(where, "index", None) != getattr(device, "index", -1):
-                raise errors.UnsupportedError(
-                    f"strided inputs are host views imported through DLPack; "
-                    f"{_device_name(device)} cannot take them"
-                )
+                t = _device_view(a, device)  # a device that cannot read host memory
             out.append(t)
     return out
+
+
+def _device_view(view: np.ndarray, device: Any) -> Any:
+    """The same strided view on ``device``: the view's whole buffer is uploaded and the tensor
+    is an ``as_strided`` view into it, with the view's element strides and offset."""
+    base = view
+    while isinstance(base.base, np.ndarray):
+        base = base.base
+    if not base.flags.c_contiguous:
+        raise errors.UnsupportedError(f"cannot rebuild this strided view on {_device_name(device)}")
+    item = view.itemsize
+    offset_bytes = view.__array_interface__["data"][0] - base.__array_interface__["data"][0]
+    if offset_bytes % item or any(s % item or s < 0 for s in view.strides):
+        raise errors.UnsupportedError(f"cannot rebuild this strided view on {_device_name(device)}")
+    buffer = xhal.Tensor.from_numpy(base.reshape(-1), device)
+    return buffer.as_strided(view.shape, [s // item for s in view.strides], offset_bytes // item)
 
 
 def _positional_names(spec: Mapping[str, Any], values: Mapping[str, Any]) -> list[str]:

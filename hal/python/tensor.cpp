@@ -159,6 +159,36 @@ void bind_tensor(py::module_& m) {
             check(xhal_copy_to_host(runtime(), self.device, buf.ptr, src, self.nbytes()));
           },
           py::arg("out"), "Copy the tensor's bytes into `out` (blocking).")
+      .def(
+          "as_strided",
+          [](const TensorImpl& self, const std::vector<int64_t>& shape,
+             const std::vector<int64_t>& strides, uint64_t byte_offset) {
+            if (shape.size() != strides.size())
+              throw py::value_error("as_strided: shape has " + std::to_string(shape.size()) +
+                                    " dimensions but strides " + std::to_string(strides.size()));
+            const uint64_t item = static_cast<uint64_t>(xhal_dtype_size(self.dtype));
+            bool empty = false;
+            uint64_t last = 0;  // element index of the last element, from the view's start
+            for (size_t i = 0; i < shape.size(); ++i) {
+              if (shape[i] < 0 || strides[i] < 0)
+                throw py::value_error("as_strided: negative size or stride at dimension " +
+                                      std::to_string(i));
+              if (shape[i] == 0) empty = true;
+              else last += static_cast<uint64_t>(shape[i] - 1) * static_cast<uint64_t>(strides[i]);
+            }
+            const uint64_t capacity = self.storage ? self.storage->nbytes : 0;
+            if (!empty && byte_offset + (last + 1) * item > capacity)
+              throw py::value_error("as_strided: the view reaches byte " +
+                                    std::to_string(byte_offset + (last + 1) * item) +
+                                    " of a buffer of " + std::to_string(capacity) + " bytes");
+            auto t = std::make_shared<TensorImpl>(self);  // shares the storage
+            t->shape = shape;
+            t->strides = strides;
+            t->byte_offset = byte_offset;
+            return t;
+          },
+          py::arg("shape"), py::arg("strides"), py::arg("byte_offset"),
+          "A view of the same memory with other sizes, element strides and byte offset.")
       .def_property_readonly("shape", [](const TensorImpl& t) { return py::tuple(py::cast(t.shape)); })
       .def_property_readonly("strides", [](const TensorImpl& t) { return py::tuple(py::cast(t.effective_strides())); })
       .def_readonly("dtype", &TensorImpl::dtype)

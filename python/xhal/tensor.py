@@ -84,11 +84,25 @@ class Tensor:
     def data_ptr(self) -> int:
         return self._impl.data_ptr
 
+    def as_strided(self, shape: Sequence[int], strides: Sequence[int], offset: int = 0) -> Tensor:
+        """A view of this tensor's memory with other sizes and strides (both in elements) from
+        element ``offset`` of the underlying buffer, as ``torch.as_strided``; no copy. The view
+        must stay inside the buffer (ValueError otherwise)."""
+        item = np.dtype(numpy_dtype(self.dtype)).itemsize
+        impl = self._impl.as_strided([int(d) for d in shape], [int(s) for s in strides],
+                                     int(offset) * item)
+        return Tensor(impl, self._device)
+
     # ---- conversion ------------------------------------------------------------------------
     def numpy(self) -> np.ndarray:
         """A numpy copy of the data (works for every device; use numpy.from_dlpack to share)."""
         if not self._impl.is_compact:
-            return np.array(np.from_dlpack(self), copy=True)
+            # Made compact by the device itself (identity takes strided inputs, or the host
+            # compacts them), which also covers devices the host cannot read and bfloat16,
+            # which numpy cannot import through DLPack.
+            from .ops import identity
+
+            return identity(self).numpy()
         out = np.empty(self.shape, dtype=numpy_dtype(self.dtype))
         self._impl.copy_to_array(raw_view(out))
         return out
