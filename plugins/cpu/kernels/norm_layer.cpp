@@ -1,13 +1,15 @@
 // layer_normalization: rows of prod(X.shape[axis:]) contiguous elements, threads across rows.
-// Per row: two float64-accumulated passes (mean, then variance) over the row while it sits in
-// cache, then one fused pass y = ((x - mean) * rstd) * scale + bias. float16/bfloat16 rows are
-// widened to float32 in a per-thread buffer first.
+// Per row: two passes (mean, then variance) over the row while it sits in cache, then one fused
+// pass y = ((x - mean) * rstd) * scale + bias. float32 (and float16/bfloat16, widened to float32
+// in a per-thread buffer first) uses vec_math's row: sums in float32 lanes over blocks of a few
+// hundred elements, added in float64. float64 accumulates in float64 (norm_common.h).
 #include <algorithm>
 #include <limits>
 #include <vector>
 
 #include "kernels.h"
 #include "norm_common.h"
+#include "vec_math.h"
 
 namespace xhal_cpu {
 namespace {
@@ -122,11 +124,18 @@ xhal_status_t layer_norm_kernel(const xhal_kernel_context_t* ctx, const xhal_ten
           xr = x + r * n;
           yr = y + r * n;
         }
-        const norm::Moments m = norm::row_moments(xr, n, eps);
-        mean_out[r] = static_cast<float>(m.mean);
-        inv_out[r] = static_cast<float>(m.rstd);
-        norm::affine_row(xr, n, static_cast<F>(m.mean), static_cast<F>(m.rstd), scale.data(),
-                         bias.data(), yr);
+        if constexpr (std::is_same_v<F, float>) {  // the hand-vectorised row of vec_math
+          double mean, rstd;
+          vec::layer_norm_row(xr, n, eps, scale.data(), bias.data(), yr, &mean, &rstd);
+          mean_out[r] = static_cast<float>(mean);
+          inv_out[r] = static_cast<float>(rstd);
+        } else {
+          const norm::Moments m = norm::row_moments(xr, n, eps);
+          mean_out[r] = static_cast<float>(m.mean);
+          inv_out[r] = static_cast<float>(m.rstd);
+          norm::affine_row(xr, n, static_cast<F>(m.mean), static_cast<F>(m.rstd), scale.data(),
+                           bias.data(), yr);
+        }
         if constexpr (kWiden) norm::store_n(out.data(), y + r * n, n);
       }
     });

@@ -10,6 +10,7 @@
 #include "common.h"
 #include "exp_f32.h"
 #include "kernels.h"
+#include "vec_math.h"
 
 namespace xhal_cpu {
 namespace {
@@ -82,6 +83,15 @@ XHAL_CPU_SIMD_CLONES void softmax_row(const F* x, F* y, int64_t n) {
     const F inv = static_cast<F>(1.0 / sum);
     for (int64_t i = 0; i < n; ++i) y[i] *= inv;
   }
+}
+
+// float rows: the hand-vectorised loops of vec_math (AVX-512 / AVX2 / baseline, chosen once).
+template <bool kLog>
+void softmax_row(const float* x, float* y, int64_t n) {
+  if constexpr (kLog)
+    vec::log_softmax_row(x, y, n);
+  else
+    vec::softmax_row(x, y, n);
 }
 
 // Columns j in [0, w) of an [L, stride] block (the axis runs down the rows), in place.

@@ -10,6 +10,7 @@
 #include "exp_f32.h"
 #include "kernels.h"
 #include "unary_common.h"
+#include "vec_math.h"
 
 namespace xhal_cpu {
 namespace {
@@ -52,6 +53,17 @@ XHAL_CPU_SIMD_CLONES void run_block(const T* x, T* y, int64_t n) {
   for (int64_t i = 0; i < n; ++i) y[i] = Op::apply(x[i]);
 }
 
+// float32 exp and sigmoid: the hand-vectorised loops of vec_math (AVX-512 / AVX2 / baseline).
+template <class Op>
+void run_float(const float* x, float* y, int64_t n) {
+  if constexpr (std::is_same_v<Op, ExpOp>)
+    vec::exp_n(x, y, n);
+  else if constexpr (std::is_same_v<Op, SigmoidOp>)
+    vec::sigmoid_n(x, y, n);
+  else
+    run_block<Op, float>(x, y, n);
+}
+
 // relu on float16/bfloat16 needs no conversion: negative non-NaN values (sign bit set, magnitude
 // at most that of Inf) become +0, everything else is kept bit for bit.
 template <class H, uint16_t kInf>
@@ -74,10 +86,12 @@ void run(const T* x, T* y, int64_t n) {
       for (int64_t off = 0; off < n; off += kBlock) {
         const int64_t m = std::min(kBlock, n - off);
         unary_detail::widen_n(x + off, buf, m);
-        run_block<Op, float>(buf, buf, m);
+        run_float<Op>(buf, buf, m);
         unary_detail::narrow_n(buf, y + off, m);
       }
     }
+  } else if constexpr (std::is_same_v<T, float>) {
+    run_float<Op>(x, y, n);
   } else {
     run_block<Op, T>(x, y, n);
   }
