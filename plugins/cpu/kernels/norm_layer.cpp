@@ -5,6 +5,7 @@
 // hundred elements, added in float64. float64 accumulates in float64 (norm_common.h).
 #include <algorithm>
 #include <limits>
+#include <type_traits>
 #include <vector>
 
 #include "kernels.h"
@@ -109,7 +110,10 @@ xhal_status_t layer_norm_kernel(const xhal_kernel_context_t* ctx, const xhal_ten
     const T* x = data_as<const T>(X);
     T* y = data_as<T>(Y);
     const double eps = static_cast<double>(at.epsilon);
-    const int64_t grain = std::max<int64_t>(1, kParallelGrain / 4 / n);
+    // float32 rows are vectorised (well under a cycle per element): tasks of at least
+    // kParallelGrain elements; the other types a quarter of that.
+    const int64_t grain = std::max<int64_t>(
+        1, (std::is_same_v<T, float> ? kParallelGrain : kParallelGrain / 4) / n);
     parallel_for(rows, grain, [&](int64_t r0, int64_t r1) {
       constexpr bool kWiden = !std::is_same_v<T, F>;
       std::vector<F> in(kWiden ? static_cast<size_t>(n) : 0), out(in.size());

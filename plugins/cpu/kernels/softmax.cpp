@@ -181,7 +181,10 @@ xhal_status_t softmax_impl(const xhal_kernel_context_t* ctx, const xhal_tensor_t
     T* y = data_as<T>(Y);
 
     if (inner == 1) {  // rows are contiguous
-      const int64_t grain = std::max<int64_t>(1, kParallelGrain / 8 / L);
+      // float32 rows are vectorised (about a cycle per element): tasks of at least
+      // kParallelGrain elements; the other types cost several times more per element.
+      const int64_t task = std::is_same_v<T, float> ? kParallelGrain : kParallelGrain / 8;
+      const int64_t grain = std::max<int64_t>(1, task / L);
       parallel_for(outer, grain, [&](int64_t r0, int64_t r1) {
         std::vector<F> buf(std::is_same_v<T, F> ? 0 : static_cast<size_t>(L));
         for (int64_t r = r0; r < r1; ++r) {

@@ -111,8 +111,12 @@ xhal_status_t unary_entry(const xhal_kernel_context_t* ctx, const xhal_tensor_t*
                   Op::name, to_string(dy).c_str(), to_string(dx).c_str());
     const T* x = data_as<const T>(X);
     T* y = data_as<T>(Y);
-    // exp and sigmoid cost tens of cycles per element: split them up sooner than relu.
-    const int64_t grain = std::is_same_v<Op, ReluOp> ? kParallelGrain : kParallelGrain / 4;
+    // Scalar exp and sigmoid cost tens of cycles per element: split them up sooner than relu.
+    // float32's vectorised ones cost about a cycle, like relu: a task must be big enough to
+    // pay for waking a worker (several microseconds).
+    const int64_t grain = std::is_same_v<Op, ReluOp> || std::is_same_v<T, float>
+                              ? kParallelGrain
+                              : kParallelGrain / 4;
     parallel_for(dx.numel(), grain, [&](int64_t begin, int64_t end) {
       run<Op, T>(x + begin, y + begin, end - begin);
     });

@@ -252,7 +252,8 @@ Table choose() {
 #if XHAL_CPU_VEC_X86
   __builtin_cpu_init();
   const bool has_avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-  if (cap >= 2 && has_avx2 && __builtin_cpu_supports("avx512f")) return XHAL_CPU_VEC_TABLE("avx512", avx512);
+  if (cap >= 2 && has_avx2 && __builtin_cpu_supports("avx512f"))
+    return XHAL_CPU_VEC_TABLE("avx512", avx512);
   if (cap >= 1 && has_avx2) return XHAL_CPU_VEC_TABLE("avx2", avx2);
 #endif
   return XHAL_CPU_VEC_TABLE("baseline", scalar);
