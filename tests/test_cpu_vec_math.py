@@ -142,6 +142,21 @@ def _check_layer_norm(xhal) -> None:
         np.testing.assert_allclose(mean.numpy(), m, rtol=2e-5, atol=2e-5)
         np.testing.assert_allclose(inv.numpy(), r, rtol=2e-5, atol=2e-5)
 
+    # Rows whose mean is large next to their spread, and a constant row, take the two-pass
+    # variance; their statistics are float64-exact, so they match at the spec tolerance.
+    for n in (5, 16, 100, 768):
+        x = (1000 + 0.01 * rng.standard_normal((3, n))).astype(np.float32)
+        x[2] = 7.0
+        g, b = np.ones(n, np.float32), np.zeros(n, np.float32)
+        _, mean, inv = xhal.ops.layer_normalization(
+            xhal.tensor(x), xhal.tensor(g), xhal.tensor(b), axis=-1
+        )
+        xd = x.astype(np.float64)
+        m = xd.mean(axis=-1, keepdims=True)
+        r = 1 / np.sqrt(((xd - m) ** 2).mean(axis=-1, keepdims=True) + np.float32(1e-5))
+        np.testing.assert_allclose(mean.numpy(), m, rtol=2e-5, atol=2e-5)
+        np.testing.assert_allclose(inv.numpy(), r, rtol=2e-5, atol=2e-5, err_msg=f"n={n}")
+
 
 def _check_all() -> None:
     import xhal

@@ -34,6 +34,10 @@ constexpr float kExpLo = -104.f;
 constexpr float kShifter = 12582912.f;  // 1.5 * 2^23: adding it rounds to an integer
 constexpr float kC6 = 0x1.6af7eap-10f, kC5 = 0x1.126736p-7f, kC4 = 0x1.55580cp-5f,
                 kC3 = 0x1.55541ap-3f, kC2 = 0x1.fffffcp-2f;
+// softmax's exp(x - max), x - max <= 0: a degree-5 fit (relative error 1.1e-7, about 2 ulp; the
+// softmax tolerances are 1e-5) and no upper clamp.
+constexpr float kS5 = 0x1.108f58p-7f, kS4 = 0x1.573a78p-5f, kS3 = 0x1.55580ap-3f,
+                kS2 = 0x1.fffdc4p-2f, kS1 = 0x1.fffffcp-1f;
 
 // --- baseline: one lane, the scalar exp_f32 -------------------------------------------------
 namespace scalar {
@@ -53,15 +57,22 @@ inline V vfma(V a, V b, V c) { return a * b + c; }
 inline V vmax(V a, V b) { return a > b ? a : b; }
 inline V vneg_abs(V a) { return -std::fabs(a); }
 inline V vexp(V a) { return exp_f32(a); }
+inline V vexp_nonpos(V a) { return exp_f32(a); }
 inline V vselect_ge0(V x, V a, V b) { return x >= 0.f ? a : b; }
 inline float vhmax(V a) { return a; }
 using DAcc = double;
 inline DAcc dacc_zero() { return 0.0; }
 inline DAcc dacc_set(double a) { return a; }
+inline DAcc dacc_plus(DAcc a, DAcc b) { return a + b; }
 inline void dacc_add(DAcc& acc, V v) { acc += static_cast<double>(v); }
 inline void dacc_add_sq(DAcc& acc, V v, DAcc c) {
   const double d = static_cast<double>(v) - c;
   acc += d * d;
+}
+inline void dacc_add_both(DAcc& sum, DAcc& squares, V v) {
+  const double d = static_cast<double>(v);
+  sum += d;
+  squares += d * d;
 }
 inline double dacc_sum(DAcc acc) { return acc; }
 #include "vec_math_body.h"
@@ -128,9 +139,28 @@ inline V vexp(V x) {
   const V s2 = _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_add_epi32(n2, bias), 23));
   return _mm256_mul_ps(_mm256_mul_ps(p, s1), s2);
 }
+inline V vexp_nonpos(V x) {
+  x = _mm256_max_ps(vset(kExpLo), x);  // maxps returns its second operand for NaN
+  const V t = _mm256_fmadd_ps(x, vset(kLog2e), vset(kShifter));
+  const V n = _mm256_sub_ps(t, vset(kShifter));
+  V r = _mm256_fnmadd_ps(n, vset(kLn2Hi), x);
+  r = _mm256_fnmadd_ps(n, vset(kLn2Lo), r);
+  V p = _mm256_fmadd_ps(vset(kS5), r, vset(kS4));
+  p = _mm256_fmadd_ps(p, r, vset(kS3));
+  p = _mm256_fmadd_ps(p, r, vset(kS2));
+  p = _mm256_fmadd_ps(p, r, vset(kS1));
+  p = _mm256_fmadd_ps(p, r, vset(1.f));
+  const __m256i ni = _mm256_sub_epi32(_mm256_castps_si256(t), _mm256_castps_si256(vset(kShifter)));
+  const __m256i n1 = _mm256_srai_epi32(ni, 1), n2 = _mm256_sub_epi32(ni, n1);
+  const __m256i bias = _mm256_set1_epi32(127);
+  const V s1 = _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_add_epi32(n1, bias), 23));
+  const V s2 = _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_add_epi32(n2, bias), 23));
+  return _mm256_mul_ps(_mm256_mul_ps(p, s1), s2);
+}
 using DAcc = __m256d;
 inline DAcc dacc_zero() { return _mm256_setzero_pd(); }
 inline DAcc dacc_set(double a) { return _mm256_set1_pd(a); }
+inline DAcc dacc_plus(DAcc a, DAcc b) { return _mm256_add_pd(a, b); }
 inline void dacc_add(DAcc& acc, V v) {
   acc = _mm256_add_pd(acc, _mm256_add_pd(_mm256_cvtps_pd(_mm256_castps256_ps128(v)),
                                          _mm256_cvtps_pd(_mm256_extractf128_ps(v, 1))));
@@ -139,6 +169,12 @@ inline void dacc_add_sq(DAcc& acc, V v, DAcc c) {
   const __m256d lo = _mm256_sub_pd(_mm256_cvtps_pd(_mm256_castps256_ps128(v)), c);
   const __m256d hi = _mm256_sub_pd(_mm256_cvtps_pd(_mm256_extractf128_ps(v, 1)), c);
   acc = _mm256_fmadd_pd(hi, hi, _mm256_fmadd_pd(lo, lo, acc));
+}
+inline void dacc_add_both(DAcc& sum, DAcc& squares, V v) {
+  const __m256d lo = _mm256_cvtps_pd(_mm256_castps256_ps128(v));
+  const __m256d hi = _mm256_cvtps_pd(_mm256_extractf128_ps(v, 1));
+  sum = _mm256_add_pd(sum, _mm256_add_pd(lo, hi));
+  squares = _mm256_fmadd_pd(hi, hi, _mm256_fmadd_pd(lo, lo, squares));
 }
 inline double dacc_sum(DAcc acc) {
   const __m128d h = _mm_add_pd(_mm256_castpd256_pd128(acc), _mm256_extractf128_pd(acc, 1));
@@ -200,9 +236,22 @@ inline V vexp(V x) {
   // p * 2^n with one rounding, subnormal and overflowing results included; NaN stays NaN.
   return _mm512_scalef_ps(p, n);
 }
+inline V vexp_nonpos(V x) {
+  x = _mm512_max_ps(vset(kExpLo), x);  // maxps returns its second operand for NaN
+  const V n = _mm512_sub_ps(_mm512_fmadd_ps(x, vset(kLog2e), vset(kShifter)), vset(kShifter));
+  V r = _mm512_fnmadd_ps(n, vset(kLn2Hi), x);
+  r = _mm512_fnmadd_ps(n, vset(kLn2Lo), r);
+  V p = _mm512_fmadd_ps(vset(kS5), r, vset(kS4));
+  p = _mm512_fmadd_ps(p, r, vset(kS3));
+  p = _mm512_fmadd_ps(p, r, vset(kS2));
+  p = _mm512_fmadd_ps(p, r, vset(kS1));
+  p = _mm512_fmadd_ps(p, r, vset(1.f));
+  return _mm512_scalef_ps(p, n);
+}
 using DAcc = __m512d;
 inline DAcc dacc_zero() { return _mm512_setzero_pd(); }
 inline DAcc dacc_set(double a) { return _mm512_set1_pd(a); }
+inline DAcc dacc_plus(DAcc a, DAcc b) { return _mm512_add_pd(a, b); }
 inline __m512d wide_hi(V v) {
   return _mm512_cvtps_pd(_mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(v), 1)));
 }
@@ -213,6 +262,11 @@ inline void dacc_add_sq(DAcc& acc, V v, DAcc c) {
   const __m512d lo = _mm512_sub_pd(_mm512_cvtps_pd(_mm512_castps512_ps256(v)), c);
   const __m512d hi = _mm512_sub_pd(wide_hi(v), c);
   acc = _mm512_fmadd_pd(hi, hi, _mm512_fmadd_pd(lo, lo, acc));
+}
+inline void dacc_add_both(DAcc& sum, DAcc& squares, V v) {
+  const __m512d lo = _mm512_cvtps_pd(_mm512_castps512_ps256(v)), hi = wide_hi(v);
+  sum = _mm512_add_pd(sum, _mm512_add_pd(lo, hi));
+  squares = _mm512_fmadd_pd(hi, hi, _mm512_fmadd_pd(lo, lo, squares));
 }
 inline double dacc_sum(DAcc acc) { return _mm512_reduce_add_pd(acc); }
 #include "vec_math_body.h"

@@ -3,8 +3,10 @@
 // The including namespace provides:
 //   V, W (lanes), vset, vload, vstore, vload_part / vstore_part (the first rem < W lanes),
 //   vkeep (zero lanes >= rem), vadd, vsub, vmul, vdiv, vfma (a * b + c), vmax (NaN in the first
-//   operand keeps the second), vneg_abs, vexp, vselect_ge0 (x >= 0 ? a : b), vhmax,
-//   DAcc with dacc_zero, dacc_add (adds V's lanes in float64) and dacc_sum.
+//   operand keeps the second), vneg_abs, vexp, vexp_nonpos (for x <= 0 or NaN), vselect_ge0
+//   (x >= 0 ? a : b), vhmax,
+//   DAcc with dacc_zero, dacc_set, dacc_plus, dacc_add (adds V's lanes in float64), dacc_add_sq
+//   (adds (v - c)^2 in float64) and dacc_sum.
 // No include guard: included several times on purpose.
 
 // Lanes are summed in float32 over blocks of kSumBlock elements, then added in float64.
@@ -66,7 +68,8 @@ inline double exp_sum(const float* x, float m, float* y, int64_t n) {
     V a0 = vset(0.f), a1 = vset(0.f);
     int64_t i = b0;
     for (; i + 2 * W <= end; i += 2 * W) {
-      const V e0 = vexp(vsub(vload(x + i), vm)), e1 = vexp(vsub(vload(x + i + W), vm));
+      const V e0 = vexp_nonpos(vsub(vload(x + i), vm));
+      const V e1 = vexp_nonpos(vsub(vload(x + i + W), vm));
       if constexpr (kStore) {
         vstore(y + i, e0);
         vstore(y + i + W, e1);
@@ -75,12 +78,12 @@ inline double exp_sum(const float* x, float m, float* y, int64_t n) {
       a1 = vadd(a1, e1);
     }
     for (; i + W <= end; i += W) {
-      const V e = vexp(vsub(vload(x + i), vm));
+      const V e = vexp_nonpos(vsub(vload(x + i), vm));
       if constexpr (kStore) vstore(y + i, e);
       a0 = vadd(a0, e);
     }
     if (i < end) {
-      const V e = vexp(vsub(vload_part(x + i, end - i, 0.f), vm));
+      const V e = vexp_nonpos(vsub(vload_part(x + i, end - i, 0.f), vm));
       if constexpr (kStore) vstore_part(y + i, end - i, e);
       a1 = vadd(a1, vkeep(e, end - i));
     }
@@ -140,7 +143,7 @@ inline double wide_sum(const float* x, int64_t n, double c) {
     }
     for (; i + W <= n; i += W) dacc_add(a0, vload(x + i));
   }
-  double total = dacc_sum(a0) + dacc_sum(a1) + (dacc_sum(a2) + dacc_sum(a3));
+  double total = dacc_sum(dacc_plus(dacc_plus(a0, a1), dacc_plus(a2, a3)));
   for (; i < n; ++i) {
     const double v = static_cast<double>(x[i]);
     total += kSquares ? (v - c) * (v - c) : v;
@@ -148,12 +151,37 @@ inline double wide_sum(const float* x, int64_t n, double c) {
   return total;
 }
 
-// Mean and variance with float64 sums (the spec's), as norm_common.h's row_moments.
+// sum(x) and sum(x^2) in float64 in one pass (x^2 of a float32 is exact in float64).
+inline void sum_and_squares(const float* x, int64_t n, double* sum, double* squares) {
+  DAcc s0 = dacc_zero(), s1 = s0, q0 = s0, q1 = s0;
+  int64_t i = 0;
+  for (; i + 2 * W <= n; i += 2 * W) {
+    dacc_add_both(s0, q0, vload(x + i));
+    dacc_add_both(s1, q1, vload(x + i + W));
+  }
+  for (; i + W <= n; i += W) dacc_add_both(s0, q0, vload(x + i));
+  double s = dacc_sum(dacc_plus(s0, s1)), q = dacc_sum(dacc_plus(q0, q1));
+  for (; i < n; ++i) {
+    const double v = static_cast<double>(x[i]);
+    s += v;
+    q += v * v;
+  }
+  *sum = s;
+  *squares = q;
+}
+
+// Mean and variance with float64 sums (the spec's). One pass gives sum(x) and sum(x^2); the
+// variance sum(x^2) / n - mean^2 is kept when it is at least 1e-3 mean^2, where its relative
+// error is below 1e3 * n * 2^-53. Otherwise (a mean large next to the spread, a constant row,
+// NaN or Inf) a second pass sums (x - mean)^2, as norm_common.h's row_moments does.
 inline void layer_norm_row(const float* x, int64_t n, double epsilon, const float* scale,
                            const float* bias, float* y, double* mean_out, double* rstd_out) {
   const double dn = static_cast<double>(n);
-  const double mean = wide_sum<false>(x, n, 0.0) / dn;
-  const double var = wide_sum<true>(x, n, mean) / dn;
+  double sum, squares;
+  sum_and_squares(x, n, &sum, &squares);
+  const double mean = sum / dn;
+  double var = squares / dn - mean * mean;
+  if (!(var >= 1e-3 * (mean * mean))) var = wide_sum<true>(x, n, mean) / dn;
   const double rstd = 1.0 / std::sqrt(var + epsilon);
   *mean_out = mean;
   *rstd_out = rstd;
