@@ -1,8 +1,9 @@
 // layer_normalization: rows of prod(X.shape[axis:]) contiguous elements, threads across rows.
-// Per row: two passes (mean, then variance) over the row while it sits in cache, then one fused
-// pass y = ((x - mean) * rstd) * scale + bias. float32 (and float16/bfloat16, widened to float32
-// in a per-thread buffer first) uses vec_math's row: sums in float32 lanes over blocks of a few
-// hundred elements, added in float64. float64 accumulates in float64 (norm_common.h).
+// Per row, while it sits in cache: the mean and variance with float64 sums, then one fused pass
+// y = ((x - mean) * rstd) * scale + bias. float32 rows (and float16/bfloat16 ones, widened to
+// float32 in a per-thread buffer first) use vec_math's hand-vectorised row (one pass for sum(x)
+// and sum(x^2), a second for sum((x - mean)^2) where the mean dominates the spread); float64
+// uses norm_common.h's two passes.
 #include <algorithm>
 #include <limits>
 #include <type_traits>

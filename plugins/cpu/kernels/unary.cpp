@@ -1,6 +1,7 @@
 // relu (float32/float64/float16/bfloat16/int8/int32/int64), sigmoid and exp
 // (float32/float64/float16/bfloat16): elementwise on a compact tensor; float16 and bfloat16
-// compute in float32. register_unary_kernels also registers the rest of the family
+// compute in float32; float32 exp and sigmoid (and the half types' float32 buffers) run
+// vec_math's hand-vectorised loops. register_unary_kernels also registers the rest of the family
 // (unary_math.cpp, activation.cpp, unary_clip.cpp, cast.cpp, unary_not.cpp).
 #include <algorithm>
 #include <cmath>
