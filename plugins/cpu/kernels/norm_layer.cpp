@@ -1,13 +1,17 @@
 // layer_normalization: rows of prod(X.shape[axis:]) contiguous elements, threads across rows.
-// Per row: two float64-accumulated passes (mean, then variance) over the row while it sits in
-// cache, then one fused pass y = ((x - mean) * rstd) * scale + bias. float16/bfloat16 rows are
-// widened to float32 in a per-thread buffer first.
+// Per row, while it sits in cache: the mean and variance with float64 sums, then one fused pass
+// y = ((x - mean) * rstd) * scale + bias. float32 rows (and float16/bfloat16 ones, widened to
+// float32 in a per-thread buffer first) use vec_math's hand-vectorised row (one pass for sum(x)
+// and sum(x^2), a second for sum((x - mean)^2) where the mean dominates the spread); float64
+// uses norm_common.h's two passes.
 #include <algorithm>
 #include <limits>
+#include <type_traits>
 #include <vector>
 
 #include "kernels.h"
 #include "norm_common.h"
+#include "vec_math.h"
 
 namespace xhal_cpu {
 namespace {
@@ -107,7 +111,10 @@ xhal_status_t layer_norm_kernel(const xhal_kernel_context_t* ctx, const xhal_ten
     const T* x = data_as<const T>(X);
     T* y = data_as<T>(Y);
     const double eps = static_cast<double>(at.epsilon);
-    const int64_t grain = std::max<int64_t>(1, kParallelGrain / 4 / n);
+    // float32 rows are vectorised (well under a cycle per element): tasks of at least
+    // kParallelGrain elements; the other types a quarter of that.
+    const int64_t grain = std::max<int64_t>(
+        1, (std::is_same_v<T, float> ? kParallelGrain : kParallelGrain / 4) / n);
     parallel_for(rows, grain, [&](int64_t r0, int64_t r1) {
       constexpr bool kWiden = !std::is_same_v<T, F>;
       std::vector<F> in(kWiden ? static_cast<size_t>(n) : 0), out(in.size());
@@ -122,11 +129,18 @@ xhal_status_t layer_norm_kernel(const xhal_kernel_context_t* ctx, const xhal_ten
           xr = x + r * n;
           yr = y + r * n;
         }
-        const norm::Moments m = norm::row_moments(xr, n, eps);
-        mean_out[r] = static_cast<float>(m.mean);
-        inv_out[r] = static_cast<float>(m.rstd);
-        norm::affine_row(xr, n, static_cast<F>(m.mean), static_cast<F>(m.rstd), scale.data(),
-                         bias.data(), yr);
+        if constexpr (std::is_same_v<F, float>) {  // the hand-vectorised row of vec_math
+          double mean, rstd;
+          vec::layer_norm_row(xr, n, eps, scale.data(), bias.data(), yr, &mean, &rstd);
+          mean_out[r] = static_cast<float>(mean);
+          inv_out[r] = static_cast<float>(rstd);
+        } else {
+          const norm::Moments m = norm::row_moments(xr, n, eps);
+          mean_out[r] = static_cast<float>(m.mean);
+          inv_out[r] = static_cast<float>(m.rstd);
+          norm::affine_row(xr, n, static_cast<F>(m.mean), static_cast<F>(m.rstd), scale.data(),
+                           bias.data(), yr);
+        }
         if constexpr (kWiden) norm::store_n(out.data(), y + r * n, n);
       }
     });

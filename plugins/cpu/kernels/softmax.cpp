@@ -10,6 +10,7 @@
 #include "common.h"
 #include "exp_f32.h"
 #include "kernels.h"
+#include "vec_math.h"
 
 namespace xhal_cpu {
 namespace {
@@ -82,6 +83,15 @@ XHAL_CPU_SIMD_CLONES void softmax_row(const F* x, F* y, int64_t n) {
     const F inv = static_cast<F>(1.0 / sum);
     for (int64_t i = 0; i < n; ++i) y[i] *= inv;
   }
+}
+
+// float rows: the hand-vectorised loops of vec_math (AVX-512 / AVX2 / baseline, chosen once).
+template <bool kLog>
+void softmax_row(const float* x, float* y, int64_t n) {
+  if constexpr (kLog)
+    vec::log_softmax_row(x, y, n);
+  else
+    vec::softmax_row(x, y, n);
 }
 
 // Columns j in [0, w) of an [L, stride] block (the axis runs down the rows), in place.
@@ -171,7 +181,10 @@ xhal_status_t softmax_impl(const xhal_kernel_context_t* ctx, const xhal_tensor_t
     T* y = data_as<T>(Y);
 
     if (inner == 1) {  // rows are contiguous
-      const int64_t grain = std::max<int64_t>(1, kParallelGrain / 8 / L);
+      // float32 rows are vectorised (about a cycle per element): tasks of at least
+      // kParallelGrain elements; the other types cost several times more per element.
+      const int64_t task = std::is_same_v<T, float> ? kParallelGrain : kParallelGrain / 8;
+      const int64_t grain = std::max<int64_t>(1, task / L);
       parallel_for(outer, grain, [&](int64_t r0, int64_t r1) {
         std::vector<F> buf(std::is_same_v<T, F> ? 0 : static_cast<size_t>(L));
         for (int64_t r = r0; r < r1; ++r) {

@@ -1,6 +1,7 @@
 // relu (float32/float64/float16/bfloat16/int8/int32/int64), sigmoid and exp
 // (float32/float64/float16/bfloat16): elementwise on a compact tensor; float16 and bfloat16
-// compute in float32. register_unary_kernels also registers the rest of the family
+// compute in float32; float32 exp and sigmoid (and the half types' float32 buffers) run
+// vec_math's hand-vectorised loops. register_unary_kernels also registers the rest of the family
 // (unary_math.cpp, activation.cpp, unary_clip.cpp, cast.cpp, unary_not.cpp).
 #include <algorithm>
 #include <cmath>
@@ -10,6 +11,7 @@
 #include "exp_f32.h"
 #include "kernels.h"
 #include "unary_common.h"
+#include "vec_math.h"
 
 namespace xhal_cpu {
 namespace {
@@ -52,6 +54,17 @@ XHAL_CPU_SIMD_CLONES void run_block(const T* x, T* y, int64_t n) {
   for (int64_t i = 0; i < n; ++i) y[i] = Op::apply(x[i]);
 }
 
+// float32 exp and sigmoid: the hand-vectorised loops of vec_math (AVX-512 / AVX2 / baseline).
+template <class Op>
+void run_float(const float* x, float* y, int64_t n) {
+  if constexpr (std::is_same_v<Op, ExpOp>)
+    vec::exp_n(x, y, n);
+  else if constexpr (std::is_same_v<Op, SigmoidOp>)
+    vec::sigmoid_n(x, y, n);
+  else
+    run_block<Op, float>(x, y, n);
+}
+
 // relu on float16/bfloat16 needs no conversion: negative non-NaN values (sign bit set, magnitude
 // at most that of Inf) become +0, everything else is kept bit for bit.
 template <class H, uint16_t kInf>
@@ -74,10 +87,12 @@ void run(const T* x, T* y, int64_t n) {
       for (int64_t off = 0; off < n; off += kBlock) {
         const int64_t m = std::min(kBlock, n - off);
         unary_detail::widen_n(x + off, buf, m);
-        run_block<Op, float>(buf, buf, m);
+        run_float<Op>(buf, buf, m);
         unary_detail::narrow_n(buf, y + off, m);
       }
     }
+  } else if constexpr (std::is_same_v<T, float>) {
+    run_float<Op>(x, y, n);
   } else {
     run_block<Op, T>(x, y, n);
   }
@@ -97,8 +112,12 @@ xhal_status_t unary_entry(const xhal_kernel_context_t* ctx, const xhal_tensor_t*
                   Op::name, to_string(dy).c_str(), to_string(dx).c_str());
     const T* x = data_as<const T>(X);
     T* y = data_as<T>(Y);
-    // exp and sigmoid cost tens of cycles per element: split them up sooner than relu.
-    const int64_t grain = std::is_same_v<Op, ReluOp> ? kParallelGrain : kParallelGrain / 4;
+    // Scalar exp and sigmoid cost tens of cycles per element: split them up sooner than relu.
+    // float32's vectorised ones cost about a cycle, like relu: a task must be big enough to
+    // pay for waking a worker (several microseconds).
+    const int64_t grain = std::is_same_v<Op, ReluOp> || std::is_same_v<T, float>
+                              ? kParallelGrain
+                              : kParallelGrain / 4;
     parallel_for(dx.numel(), grain, [&](int64_t begin, int64_t end) {
       run<Op, T>(x + begin, y + begin, end - begin);
     });
