@@ -227,8 +227,8 @@ def test_wrong_kernels_fail_exactly_their_cases(wrong_run: tuple[Any, runner.Rep
     predicted = set()
     for cid in by_id:
         case = cases[cid]
-        if case.dtype != "float32" or case.layout:
-            continue
+        if case.dtype != "float32":
+            continue  # strided layouts too: the runner rebuilds their views on this device
         arrays, expected, broken = runner.prepare(case)
         assert not broken
         if case.op == "add" and np.isfinite(expected["C"]).any():
