@@ -83,10 +83,10 @@ def test_conformance_has_no_failures(plugin: Path, tmp_path: Path) -> None:
     assert any(c["kind"] == "runtime" for c in data["cases"])
     data["cases"] = [c for c in data["cases"] if c["kind"] == "op"]
     ran = {(c["op"], c["dtype"]) for c in data["cases"] if c["outcome"] == "pass"}
-    # (+strided cases pass host views through DLPack, which no device that the host cannot
-    # read can take: unsupported by the host, whatever the plugin claims)
+    # +strided cases are rebuilt as views in npu_sim's memory; the kernels that take strided
+    # inputs run them (and passed, per `bad` above), the others are refused by the host.
     strided = [c for c in data["cases"] if c["id"].endswith("+strided")]
-    assert all(c["outcome"] == "unsupported" for c in strided)
+    assert any(c["outcome"] == "pass" for c in strided)
     plain = {(c["op"], c["dtype"]) for c in data["cases"] if c["outcome"] == "unsupported"
              and "[" not in c["op"] and not c["id"].endswith("+strided")}
     # Unsupported is exactly what npu_sim does not claim ...
