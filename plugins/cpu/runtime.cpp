@@ -15,15 +15,17 @@
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
+#include <mutex>
 #include <string>
 #include <thread>
+#include <unordered_set>
 
 #include "config.h"
 #include "host.h"
 #include "thread_pool.h"
 
-// The opaque handle types of the ABI. The magic numbers catch a handle of the wrong kind, or
-// one already destroyed, before it is used.
+// The opaque handle types of the ABI. Whether a handle is live is decided by LiveHandles below;
+// the magic numbers only make live and destroyed objects recognisable in a debugger.
 struct xhal_stream_impl {
   uint32_t magic;
   int32_t device;
@@ -53,18 +55,45 @@ xhal_status_t check_device(const char* fn, int32_t device) {
   return XHAL_OK;
 }
 
+// Handles alive now. A destroyed or foreign handle is recognised by membership, never by
+// reading its memory (which may already be freed).
+class LiveHandles {
+ public:
+  void add(const void* h) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    set_.insert(h);
+  }
+  bool remove(const void* h) {  // false when `h` was not live
+    std::lock_guard<std::mutex> lock(mutex_);
+    return set_.erase(h) != 0;
+  }
+  bool contains(const void* h) const {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return set_.count(h) != 0;
+  }
+
+ private:
+  mutable std::mutex mutex_;
+  std::unordered_set<const void*> set_;
+};
+
+LiveHandles g_live_streams;
+LiveHandles g_live_events;
+
 xhal_status_t check_stream(const char* fn, xhal_stream_t stream) {
   if (stream == nullptr) return fail(XHAL_ERROR_INVALID_ARGUMENT, "%s: stream is NULL", fn);
-  if (stream->magic != kStreamMagic)
-    return fail(XHAL_ERROR_INVALID_ARGUMENT, "%s: not a live xhal.cpu stream handle", fn);
+  if (!g_live_streams.contains(stream))
+    return fail(XHAL_ERROR_INVALID_ARGUMENT,
+                "%s: not a live xhal.cpu stream handle (destroyed, or not created here)", fn);
   return XHAL_OK;
 }
 
 xhal_status_t check_event(const char* fn, const char* role, xhal_event_t event) {
   if (event == nullptr) return fail(XHAL_ERROR_INVALID_ARGUMENT, "%s: %s is NULL", fn, role);
-  if (event->magic != kEventMagic)
-    return fail(XHAL_ERROR_INVALID_ARGUMENT, "%s: %s is not a live xhal.cpu event handle", fn,
-                role);
+  if (!g_live_events.contains(event))
+    return fail(XHAL_ERROR_INVALID_ARGUMENT,
+                "%s: %s is not a live xhal.cpu event handle (destroyed, or not created here)",
+                fn, role);
   return XHAL_OK;
 }
 
@@ -285,12 +314,15 @@ xhal_status_t stream_create(int32_t device, xhal_stream_t* stream) noexcept {
     *stream = nullptr;
     XHAL_CPU_TRY(check_device("stream_create", device));
     *stream = new xhal_stream_impl{kStreamMagic, device};
+    g_live_streams.add(*stream);
     return XHAL_OK;
   });
 }
 
 xhal_status_t stream_destroy(xhal_stream_t stream) noexcept {
   XHAL_CPU_TRY(check_stream("stream_destroy", stream));
+  if (!g_live_streams.remove(stream))  // destroyed by another thread meanwhile
+    return fail(XHAL_ERROR_INVALID_ARGUMENT, "stream_destroy: stream already destroyed");
   stream->magic = kDeadMagic;
   delete stream;
   return XHAL_OK;
@@ -325,6 +357,7 @@ xhal_status_t event_create(int32_t device, uint32_t flags, xhal_event_t* event) 
     e->magic = kEventMagic;
     e->device = device;
     e->flags = flags;  // unknown flag bits are ignored (later ABI minors may add some)
+    g_live_events.add(e);
     *event = e;
     return XHAL_OK;
   });
@@ -332,6 +365,8 @@ xhal_status_t event_create(int32_t device, uint32_t flags, xhal_event_t* event) 
 
 xhal_status_t event_destroy(xhal_event_t event) noexcept {
   XHAL_CPU_TRY(check_event("event_destroy", "event", event));
+  if (!g_live_events.remove(event))
+    return fail(XHAL_ERROR_INVALID_ARGUMENT, "event_destroy: event already destroyed");
   event->magic = kDeadMagic;
   delete event;
   return XHAL_OK;

@@ -15,6 +15,7 @@
 #include <mutex>
 #include <string>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "cublas_loader.h"
@@ -129,18 +130,45 @@ xhal_status_t use_device(const char* fn, int32_t device, DeviceState** state = n
   return XHAL_OK;
 }
 
+// Handles alive now. A destroyed or foreign handle is recognised by membership, never by
+// reading its memory (which may already be freed).
+class LiveHandles {
+ public:
+  void add(const void* h) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    set_.insert(h);
+  }
+  bool remove(const void* h) {  // false when `h` was not live
+    std::lock_guard<std::mutex> lock(mutex_);
+    return set_.erase(h) != 0;
+  }
+  bool contains(const void* h) const {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return set_.count(h) != 0;
+  }
+
+ private:
+  mutable std::mutex mutex_;
+  std::unordered_set<const void*> set_;
+};
+
+LiveHandles g_live_streams;
+LiveHandles g_live_events;
+
 xhal_status_t check_stream(const char* fn, xhal_stream_t stream) {
   if (stream == nullptr) return fail(XHAL_ERROR_INVALID_ARGUMENT, "%s: stream is NULL", fn);
-  if (stream->magic != kStreamMagic)
-    return fail(XHAL_ERROR_INVALID_ARGUMENT, "%s: not a live xhal.cuda stream handle", fn);
+  if (!g_live_streams.contains(stream))
+    return fail(XHAL_ERROR_INVALID_ARGUMENT,
+                "%s: not a live xhal.cuda stream handle (destroyed, or not created here)", fn);
   return use_device(fn, stream->device);
 }
 
 xhal_status_t check_event(const char* fn, const char* role, xhal_event_t event) {
   if (event == nullptr) return fail(XHAL_ERROR_INVALID_ARGUMENT, "%s: %s is NULL", fn, role);
-  if (event->magic != kEventMagic)
-    return fail(XHAL_ERROR_INVALID_ARGUMENT, "%s: %s is not a live xhal.cuda event handle", fn,
-                role);
+  if (!g_live_events.contains(event))
+    return fail(XHAL_ERROR_INVALID_ARGUMENT,
+                "%s: %s is not a live xhal.cuda event handle (destroyed, or not created here)",
+                fn, role);
   return XHAL_OK;
 }
 
@@ -349,6 +377,7 @@ xhal_status_t stream_create(int32_t device, xhal_stream_t* stream) noexcept {
     cudaStream_t s = nullptr;
     XHAL_CUDA_CHECK("stream_create", cudaStreamCreateWithFlags(&s, cudaStreamNonBlocking));
     *stream = new xhal_stream_impl{kStreamMagic, device, s};
+    g_live_streams.add(*stream);
     return XHAL_OK;
   });
 }
@@ -356,6 +385,8 @@ xhal_status_t stream_create(int32_t device, xhal_stream_t* stream) noexcept {
 xhal_status_t stream_destroy(xhal_stream_t stream) noexcept {
   return guarded("stream_destroy", [&] {
     XHAL_CUDA_TRY(check_stream("stream_destroy", stream));
+    if (!g_live_streams.remove(stream))  // destroyed by another thread meanwhile
+      return fail(XHAL_ERROR_INVALID_ARGUMENT, "stream_destroy: stream already destroyed");
     const cudaError_t err = cudaStreamDestroy(stream->stream);  // pending work still completes
     stream->magic = kDeadMagic;
     delete stream;
@@ -413,6 +444,7 @@ xhal_status_t event_create(int32_t device, uint32_t flags, xhal_event_t* event) 
         (flags & XHAL_EVENT_FLAG_TIMING) ? cudaEventDefault : cudaEventDisableTiming;
     XHAL_CUDA_CHECK("event_create", cudaEventCreateWithFlags(&e, cuda_flags));
     *event = new xhal_event_impl{kEventMagic, device, flags, e};
+    g_live_events.add(*event);
     return XHAL_OK;
   });
 }
@@ -421,6 +453,8 @@ xhal_status_t event_destroy(xhal_event_t event) noexcept {
   return guarded("event_destroy", [&] {
     XHAL_CUDA_TRY(check_event("event_destroy", "event", event));
     XHAL_CUDA_TRY(use_device("event_destroy", event->device));
+    if (!g_live_events.remove(event))
+      return fail(XHAL_ERROR_INVALID_ARGUMENT, "event_destroy: event already destroyed");
     const cudaError_t err = cudaEventDestroy(event->event);
     event->magic = kDeadMagic;
     delete event;
