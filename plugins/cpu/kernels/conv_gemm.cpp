@@ -38,6 +38,8 @@ constexpr int kMr = 12;       // output channels per micro-tile
 constexpr int64_t kKc = 256;  // K rows per slice
 // Packed columns per block: K x Nc floats within about 1 MiB.
 constexpr int64_t kBlockBytes = 1 << 20;
+// Up to this many panels, the stride-1 path keeps all of them in one task per tile range.
+constexpr int64_t kFewPanels = 8;
 
 // The calling thread's buffer for the stride-1 path (apart from convk::scratch, which the
 // packed path's tasks use on every thread).
@@ -93,10 +95,15 @@ void pack_block(const Geom& g, int64_t channels, const float* x, int64_t p0, int
         if (sw == 2) {  // even elements of two vectors; the last input is never read past
           const __m512i even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24,
                                                  26, 28, 30);
-          for (; ow + 16 <= h; ow += 16) {
-            const __m512 v0 = _mm512_loadu_ps(src + 2 * ow);
-            const __m512 v1 = _mm512_maskz_loadu_ps(0x7FFF, src + 2 * ow + 16);
-            _mm512_storeu_ps(out + (ow - a), _mm512_permutex2var_ps(v0, even, v1));
+          for (; ow < h; ow += 16) {
+            // Columns ow .. ow + n - 1 read src[2 * ow .. 2 * (ow + n - 1)] and nothing past.
+            const int64_t n = std::min<int64_t>(16, h - ow), last = 2 * n - 1;
+            const auto m0 = static_cast<__mmask16>(last >= 16 ? 0xFFFFu : (1u << last) - 1u);
+            const auto m1 = static_cast<__mmask16>(last <= 16 ? 0u : (1u << (last - 16)) - 1u);
+            const auto keep = static_cast<__mmask16>(n >= 16 ? 0xFFFFu : (1u << n) - 1u);
+            const __m512 v0 = _mm512_maskz_loadu_ps(m0, src + 2 * ow);
+            const __m512 v1 = _mm512_maskz_loadu_ps(m1, src + 2 * ow + 16);
+            _mm512_mask_storeu_ps(out + (ow - a), keep, _mm512_permutex2var_ps(v0, even, v1));
           }
         }
         for (; ow < h; ++ow) out[ow - a] = src[ow * sw];
@@ -293,8 +300,11 @@ void conv_direct(const Geom& g, int64_t channels, int64_t M, const float* x, con
                });
   const int64_t tiles = (M + kMr - 1) / kMr;
   // Tasks: groups of panels x ranges of micro-tiles, about 4 per thread.
+  // Few panels (small outputs, large weights): one panel group, so that each weight slice
+  // is read once and reused from L1 for every panel (the tile loop then runs outside).
   const int64_t want = 4 * static_cast<int64_t>(num_threads());
-  const int64_t pgroups = std::min(panels, want);
+  const bool few = panels <= kFewPanels;
+  const int64_t pgroups = few ? 1 : std::min(panels, want);
   const int64_t msplit = std::min(tiles, std::max<int64_t>(1, want / pgroups));
   const int64_t work = K * width * M;  // multiply-adds
   parallel_for(pgroups * msplit, work >= 4 * kParallelGrain ? 1 : pgroups * msplit,
@@ -306,13 +316,19 @@ void conv_direct(const Geom& g, int64_t channels, int64_t M, const float* x, con
       const int64_t m1 = std::min(M, tiles * (ms + 1) / msplit * kMr);
       for (int64_t k0 = 0; k0 < K; k0 += kKc) {
         const int64_t kc = std::min(kKc, K - k0);
-        for (int64_t jp = j0; jp < j1; ++jp)
-          for (int64_t i = m0; i < m1; i += kMr) {
-            const int mr = static_cast<int>(std::min<int64_t>(kMr, m1 - i));
-            direct_for(mr)(kc, w + i * K + k0, K, xp + jp * kNr, off + k0,
-                           yw + i * width + jp * kNr, width, k0 == 0,
-                           bias != nullptr ? bias + i : nullptr);
-          }
+        auto tile = [&](int64_t i, int64_t jp) {
+          const int mr = static_cast<int>(std::min<int64_t>(kMr, m1 - i));
+          direct_for(mr)(kc, w + i * K + k0, K, xp + jp * kNr, off + k0,
+                         yw + i * width + jp * kNr, width, k0 == 0,
+                         bias != nullptr ? bias + i : nullptr);
+        };
+        if (few) {
+          for (int64_t i = m0; i < m1; i += kMr)
+            for (int64_t jp = j0; jp < j1; ++jp) tile(i, jp);
+        } else {
+          for (int64_t jp = j0; jp < j1; ++jp)
+            for (int64_t i = m0; i < m1; i += kMr) tile(i, jp);
+        }
       }
     }
   });
