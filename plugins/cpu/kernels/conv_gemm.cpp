@@ -4,13 +4,14 @@
 // computes a 12 x 32 tile of Y (24 zmm accumulators) over a K slice of kKc rows, reading the
 // weights in place by broadcast; the first K slice starts from the bias, later ones add to Y.
 // Two ways to feed it the columns, neither of which builds the whole im2col matrix:
-// - stride 1 in 2-D/1-D (conv_direct): the padded input is copied once and the output is
-//   computed on a grid as wide as the padded rows, where every tap is a fixed offset into
-//   the padded input: the kernel reads B in place (no im2col at all); the extra columns are
-//   dropped when the result is copied out.
-// - otherwise (pack_block): columns are cut into blocks of whole 32-position panels (K x Nc
-//   floats within about 1 MiB, to stay in L2) and each block's im2col is written straight into
-//   the panel layout the kernel streams; stride-2 rows are split with vector permutes.
+// - 2-D/1-D convolutions that are stride 1 or have more than one tap (conv_direct): the padded
+//   input is copied once, split by stride phase, and the output is computed on a grid as wide
+//   as a phase's rows, where every tap is a fixed offset into that copy: the kernel reads B in
+//   place (no im2col at all); the extra columns are dropped when the result is copied out.
+// - otherwise, i.e. strided 1x1 and 3-D (pack_block): columns are cut into blocks of whole
+//   32-position panels (K x Nc floats within about 1 MiB, to stay in L2) and each block's
+//   im2col is written straight into the panel layout the kernel streams; stride-2 rows are
+//   split with vector permutes.
 // Threads take (column range, output-channel range) tasks from the plugin's pool; OpenBLAS is
 // not involved, so its threads never compete with the pool's.
 #include "conv_gemm.h"
@@ -188,6 +189,14 @@ void block_gemm(int64_t K, int64_t P, const float* w, const float* bias, const f
   }
 }
 
+// Lanes [lo, hi) of 16 set (either bound may lie outside [0, 16]).
+inline __mmask16 lanes(int64_t lo, int64_t hi) {
+  if (lo < 0) lo = 0;
+  if (hi > 16) hi = 16;
+  if (hi <= lo) return 0;
+  return static_cast<__mmask16>(((1u << hi) - 1u) & ~((1u << lo) - 1u));
+}
+
 // The stride-1 kernel: as micro_kernel, but row k of B is the 32 floats at B + off[k] (a
 // shifted window of the padded input), and all 32 columns are stored.
 template <int MR>
@@ -236,8 +245,8 @@ DirectFn direct_for(int mr) {
   return table[mr];
 }
 
-// 2-D/1-D convolution without im2col. The zero-padded input is split by stride phase: with
-// strides (sh, sw), xp[c][a][b][i][j] = padded x[c][i * sh + a][j * sw + b], each phase Hq x Wq.
+// 2-D/1-D convolution without im2col (the caller checks that the depth axis is trivial). The
+// zero-padded input is split by stride phase: with strides (sh, sw), xp[c][a][b][i][j] = padded x[c][i * sh + a][j * sw + b], each phase Hq x Wq.
 // The output is computed on a "wide" grid of Ho x Wq positions, p = oh * Wq + ow; then tap
 // (c, kh, kw) of position p is xp[c][(kh * dh) % sh][(kw * dw) % sw][oh + (kh * dh) / sh]
 // [ow + (kw * dw) / sw]: a fixed offset per tap plus p, so the B operand is read in place.
@@ -285,16 +294,25 @@ void conv_direct(const Geom& g, int64_t channels, int64_t M, const float* x, con
                        const int64_t b0 = g.pb[2] % 2;  // phase of input column 0
                        float* d0 = row + b0 * plane + g.pb[2] / 2;
                        float* d1 = row + (1 - b0) * plane + (g.pb[2] + 1) / 2;
-                       for (; iw + 32 <= W; iw += 32) {
-                         const __m512 v0 = _mm512_loadu_ps(src + iw);
-                         const __m512 v1 = _mm512_loadu_ps(src + iw + 16);
-                         _mm512_storeu_ps(d0 + iw / 2, _mm512_permutex2var_ps(v0, even, v1));
-                         _mm512_storeu_ps(d1 + iw / 2, _mm512_permutex2var_ps(v0, odd, v1));
+                       for (; iw < W; iw += 32) {
+                         // n inputs: ceil(n / 2) even ones, floor(n / 2) odd ones.
+                         const int64_t n = std::min<int64_t>(32, W - iw);
+                         const __m512 v0 = _mm512_maskz_loadu_ps(lanes(0, n), src + iw);
+                         const __m512 v1 = _mm512_maskz_loadu_ps(lanes(0, n - 16), src + iw + 16);
+                         _mm512_mask_storeu_ps(d0 + iw / 2, lanes(0, (n + 1) / 2),
+                                               _mm512_permutex2var_ps(v0, even, v1));
+                         _mm512_mask_storeu_ps(d1 + iw / 2, lanes(0, n / 2),
+                                               _mm512_permutex2var_ps(v0, odd, v1));
                        }
                      }
+                     // Other strides: padded column wp = iw + pb goes to phase wp % sw, wp / sw.
+                     int64_t b = (iw + g.pb[2]) % sw, j = (iw + g.pb[2]) / sw;
                      for (; iw < W; ++iw) {
-                       const int64_t wp = iw + g.pb[2];
-                       row[(wp % sw) * plane + wp / sw] = src[iw];
+                       row[b * plane + j] = src[iw];
+                       if (++b == sw) {
+                         b = 0;
+                         ++j;
+                       }
                      }
                    }
                });
@@ -359,7 +377,8 @@ bool conv_gemm_f32_available() {
 void conv_gemm_f32(const Geom& g, int64_t channels, int64_t M, const float* x, const float* w,
                    const float* bias, float* y) {
 #if XHAL_CPU_CONV_X86
-  if (g.in[0] == 1 && g.k[0] == 1 && g.pb[0] == 0 && g.pe[0] == 0 && g.s[1] == 1 && g.s[2] == 1) {
+  if (g.in[0] == 1 && g.k[0] == 1 && g.pb[0] == 0 && g.pe[0] == 0 &&
+      ((g.s[1] == 1 && g.s[2] == 1) || g.k[1] * g.k[2] > 1)) {
     conv_direct(g, channels, M, x, w, bias, y);
     return;
   }
