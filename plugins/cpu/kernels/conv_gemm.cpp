@@ -246,7 +246,8 @@ DirectFn direct_for(int mr) {
 }
 
 // 2-D/1-D convolution without im2col (the caller checks that the depth axis is trivial). The
-// zero-padded input is split by stride phase: with strides (sh, sw), xp[c][a][b][i][j] = padded x[c][i * sh + a][j * sw + b], each phase Hq x Wq.
+// zero-padded input is split by stride phase: with strides (sh, sw),
+// xp[c][a][b][i][j] = padded x[c][i * sh + a][j * sw + b], each phase Hq x Wq.
 // The output is computed on a "wide" grid of Ho x Wq positions, p = oh * Wq + ow; then tap
 // (c, kh, kw) of position p is xp[c][(kh * dh) % sh][(kw * dw) % sw][oh + (kh * dh) / sh]
 // [ow + (kw * dw) / sw]: a fixed offset per tap plus p, so the B operand is read in place.
@@ -259,17 +260,26 @@ void conv_direct(const Geom& g, int64_t channels, int64_t M, const float* x, con
   const int64_t Hq = (Hp + sh - 1) / sh, Wq = (Wp + sw - 1) / sw, plane = Hq * Wq;
   const int64_t K = channels * g.k_size();
   const int64_t Pw = Ho * Wq, panels = (Pw + kNr - 1) / kNr, width = panels * kNr;
+  // Only the phases some tap reads are kept (a strided 1x1 needs one): slot[a * sw + b].
+  std::vector<int64_t> slot(static_cast<size_t>(sh * sw), -1);
+  int64_t nph = 0;
+  for (int64_t t = 0; t < g.k_size(); ++t) {
+    const int64_t eh = (t / g.k[2]) * g.d[1], ew = (t % g.k[2]) * g.d[2];
+    int64_t& sl = slot[static_cast<size_t>((eh % sh) * sw + ew % sw)];
+    if (sl < 0) sl = nph++;
+  }
   std::vector<int64_t> offv(static_cast<size_t>(K));
   int64_t* off = offv.data();
   int64_t reach = 0;
   for (int64_t r = 0; r < K; ++r) {
     const int64_t c = r / g.k_size(), t = r % g.k_size();
     const int64_t eh = (t / g.k[2]) * g.d[1], ew = (t % g.k[2]) * g.d[2];
-    off[r] = ((c * sh + eh % sh) * sw + ew % sw) * plane + (eh / sh) * Wq + ew / sw;
+    const int64_t sl = slot[static_cast<size_t>((eh % sh) * sw + ew % sw)];
+    off[r] = (c * nph + sl) * plane + (eh / sh) * Wq + ew / sw;
     reach = std::max(reach, off[r] + width);
   }
   // The last panel of the wide grid reads past the phases' end: zeroed slack.
-  const size_t xp_n = static_cast<size_t>(std::max(reach, channels * sh * sw * plane));
+  const size_t xp_n = static_cast<size_t>(std::max(reach, channels * nph * plane));
   const size_t yw_n = static_cast<size_t>(M * width);
   float* xp = direct_scratch(xp_n + yw_n);
   float* yw = xp + xp_n;
@@ -283,32 +293,42 @@ void conv_direct(const Geom& g, int64_t channels, int64_t M, const float* x, con
                    for (int64_t h = 0; h < H; ++h) {
                      const int64_t hp = h + g.pb[1];
                      const float* src = x + (c * H + h) * W;
-                     // Phase b's row: dst[b][j] holds padded column j * sw + b.
-                     float* row = xp + (c * sh + hp % sh) * sw * plane + (hp / sh) * Wq;
+                     // Phase b of this row (or null when no tap reads it): dst(b)[j] holds
+                     // padded column j * sw + b.
+                     const int64_t* sl = slot.data() + (hp % sh) * sw;
+                     float* row = xp + c * nph * plane + (hp / sh) * Wq;
+                     auto dst = [&](int64_t b) {
+                       return sl[b] < 0 ? nullptr : row + sl[b] * plane;
+                     };
                      if (sw == 1) {
-                       std::memcpy(row + g.pb[2], src, static_cast<size_t>(W) * sizeof(float));
+                       if (float* d = dst(0))
+                         std::memcpy(d + g.pb[2], src, static_cast<size_t>(W) * sizeof(float));
                        continue;
                      }
                      int64_t iw = 0;
                      if (sw == 2) {  // split 32 inputs into even and odd padded columns
                        const int64_t b0 = g.pb[2] % 2;  // phase of input column 0
-                       float* d0 = row + b0 * plane + g.pb[2] / 2;
-                       float* d1 = row + (1 - b0) * plane + (g.pb[2] + 1) / 2;
+                       float* d0 = dst(b0);
+                       float* d1 = dst(1 - b0);
+                       if (d0 != nullptr) d0 += g.pb[2] / 2;
+                       if (d1 != nullptr) d1 += (g.pb[2] + 1) / 2;
                        for (; iw < W; iw += 32) {
                          // n inputs: ceil(n / 2) even ones, floor(n / 2) odd ones.
                          const int64_t n = std::min<int64_t>(32, W - iw);
                          const __m512 v0 = _mm512_maskz_loadu_ps(lanes(0, n), src + iw);
                          const __m512 v1 = _mm512_maskz_loadu_ps(lanes(0, n - 16), src + iw + 16);
-                         _mm512_mask_storeu_ps(d0 + iw / 2, lanes(0, (n + 1) / 2),
-                                               _mm512_permutex2var_ps(v0, even, v1));
-                         _mm512_mask_storeu_ps(d1 + iw / 2, lanes(0, n / 2),
-                                               _mm512_permutex2var_ps(v0, odd, v1));
+                         if (d0 != nullptr)
+                           _mm512_mask_storeu_ps(d0 + iw / 2, lanes(0, (n + 1) / 2),
+                                                 _mm512_permutex2var_ps(v0, even, v1));
+                         if (d1 != nullptr)
+                           _mm512_mask_storeu_ps(d1 + iw / 2, lanes(0, n / 2),
+                                                 _mm512_permutex2var_ps(v0, odd, v1));
                        }
                      }
                      // Other strides: padded column wp = iw + pb goes to phase wp % sw, wp / sw.
                      int64_t b = (iw + g.pb[2]) % sw, j = (iw + g.pb[2]) / sw;
                      for (; iw < W; ++iw) {
-                       row[b * plane + j] = src[iw];
+                       if (sl[b] >= 0) row[sl[b] * plane + j] = src[iw];
                        if (++b == sw) {
                          b = 0;
                          ++j;
@@ -377,6 +397,7 @@ bool conv_gemm_f32_available() {
 void conv_gemm_f32(const Geom& g, int64_t channels, int64_t M, const float* x, const float* w,
                    const float* bias, float* y) {
 #if XHAL_CPU_CONV_X86
+  // Strided 1x1 convolutions measured faster through the packed path.
   if (g.in[0] == 1 && g.k[0] == 1 && g.pb[0] == 0 && g.pe[0] == 0 &&
       ((g.s[1] == 1 && g.s[2] == 1) || g.k[1] * g.k[2] > 1)) {
     conv_direct(g, channels, M, x, w, bias, y);
@@ -387,11 +408,13 @@ void conv_gemm_f32(const Geom& g, int64_t channels, int64_t M, const float* x, c
   const int64_t total_panels = (P + kNr - 1) / kNr;
   const int64_t max_panels = std::max<int64_t>(
       1, kBlockBytes / static_cast<int64_t>(sizeof(float)) / std::max<int64_t>(K, 1) / kNr);
-  int64_t nblocks = (total_panels + max_panels - 1) / max_panels;
+  const int64_t want = 2 * static_cast<int64_t>(num_threads());
+  // At least one block per task where the panels allow: a block's packing is not repeated.
+  int64_t nblocks = std::max((total_panels + max_panels - 1) / max_panels,
+                             std::min(want, total_panels));
   const int64_t nc = (total_panels + nblocks - 1) / nblocks * kNr;
   nblocks = (P + nc - 1) / nc;
   // Few column blocks (small outputs): split the output channels too, in whole micro-tiles.
-  const int64_t want = 2 * static_cast<int64_t>(num_threads());
   int64_t msplit = 1;
   if (nblocks < want) msplit = std::min((want + nblocks - 1) / nblocks, (M + kMr - 1) / kMr);
   const int64_t tiles = (M + kMr - 1) / kMr;
