@@ -17,6 +17,7 @@
 #include "conv_gemm.h"
 
 #include <algorithm>
+#include <atomic>
 #include <cstring>
 #include <vector>
 
@@ -340,14 +341,19 @@ void conv_direct(const Geom& g, int64_t channels, int64_t M, const float* x, con
   // Tasks: groups of panels x ranges of micro-tiles, about 4 per thread.
   // Few panels (small outputs, large weights): one panel group, so that each weight slice
   // is read once and reused from L1 for every panel (the tile loop then runs outside).
-  const int64_t want = 4 * static_cast<int64_t>(num_threads());
+  const int64_t threads = num_threads();
+  const int64_t want = 4 * threads;
   const bool few = panels <= kFewPanels;
   const int64_t pgroups = few ? 1 : std::min(panels, want);
   const int64_t msplit = std::min(tiles, std::max<int64_t>(1, want / pgroups));
   const int64_t work = K * width * M;  // multiply-adds
-  parallel_for(pgroups * msplit, work >= 4 * kParallelGrain ? 1 : pgroups * msplit,
-               [&](int64_t t0, int64_t t1) {
-    for (int64_t t = t0; t < t1; ++t) {
+  // Tasks are claimed one at a time, so a thread that the OS delays (a shared machine) holds
+  // up at most one task.
+  const int64_t ntasks = pgroups * msplit;
+  std::atomic<int64_t> next{0};
+  const int64_t claimers = work >= 4 * kParallelGrain ? std::min(ntasks, 2 * threads) : 1;
+  parallel_for(claimers, 1, [&](int64_t, int64_t) {
+    for (int64_t t; (t = next.fetch_add(1, std::memory_order_relaxed)) < ntasks;) {
       const int64_t pg = t / msplit, ms = t % msplit;
       const int64_t j0 = panels * pg / pgroups, j1 = panels * (pg + 1) / pgroups;
       const int64_t m0 = tiles * ms / msplit * kMr;
