@@ -40,10 +40,10 @@ constexpr int kMr = 12;       // output channels per micro-tile
 constexpr int64_t kKc = 256;  // K rows per slice
 // Packed columns per block: K x Nc floats within about 1 MiB.
 constexpr int64_t kBlockBytes = 1 << 20;
-// Up to this many panels, the stride-1 path keeps all of them in one task per tile range.
+// Up to this many panels, the in-place path keeps all of them in one task per tile range.
 constexpr int64_t kFewPanels = 8;
 
-// The calling thread's buffer for the stride-1 path (apart from convk::scratch, which the
+// The calling thread's buffer for the in-place path (apart from convk::scratch, which the
 // packed path's tasks use on every thread).
 float* direct_scratch(size_t n) {
   thread_local std::vector<float> buf;
@@ -198,7 +198,7 @@ inline __mmask16 lanes(int64_t lo, int64_t hi) {
   return static_cast<__mmask16>(((1u << hi) - 1u) & ~((1u << lo) - 1u));
 }
 
-// The stride-1 kernel: as micro_kernel, but row k of B is the 32 floats at B + off[k] (a
+// The in-place kernel: as micro_kernel, but row k of B is the 32 floats at B + off[k] (a
 // shifted window of the padded input), and all 32 columns are stored.
 template <int MR>
 void direct_kernel(int64_t kc, const float* A, int64_t lda, const float* B, const int64_t* off,
