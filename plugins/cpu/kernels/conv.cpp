@@ -3,13 +3,15 @@
 // directly (no im2col). Groups with one input channel each (depthwise) run a direct loop,
 // vectorised over the output width, threaded over (image, output channel) planes.
 // float16/bfloat16 are widened to float32 once and the result narrowed once; float64 uses
-// dgemm.
+// dgemm. On AVX-512 CPUs (XHAL_CPU_ISA permitting) float32 and the widened types run
+// conv_gemm.cpp's implicit GEMM (own micro-kernel, no im2col matrix) instead of im2col + sgemm.
 #include <algorithm>
 #include <cstring>
 #include <type_traits>
 #include <vector>
 
 #include "conv_common.h"
+#include "conv_gemm.h"
 #include "gemm_core.h"
 #include "kernels.h"
 
@@ -105,6 +107,15 @@ void run_conv(const Geom& g, int64_t N, int64_t C, int64_t M, int64_t group, con
   const int64_t cg = C / group, mg = M / group;
   const int64_t ks = g.k_size(), is = g.in_size(), os = g.out_size();
   const int64_t kdim = cg * ks;
+  if constexpr (std::is_same_v<F, float>) {
+    if (cg > 1 && convk::conv_gemm_f32_available()) {  // bias fused, no separate pass
+      for (int64_t n = 0; n < N; ++n)
+        for (int64_t gi = 0; gi < group; ++gi)
+          convk::conv_gemm_f32(g, cg, mg, x + (n * C + gi * cg) * is, w + gi * mg * kdim,
+                               b != nullptr ? b + gi * mg : nullptr, y + (n * M + gi * mg) * os);
+      return;
+    }
+  }
   // Bias first: the GEMM adds to it (beta 1), the direct loop accumulates into it.
   const int64_t planes = N * M;
   parallel_for(planes, std::max<int64_t>(1, kParallelGrain / std::max<int64_t>(os, 1)),

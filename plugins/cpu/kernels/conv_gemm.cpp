@@ -1,0 +1,453 @@
+// float32 convolution as an implicit GEMM with an AVX-512 micro-kernel (conv_gemm.h).
+//
+// Y[M, P] = W[M, K] * col[K, P] + bias, K = C * taps, P = output positions. The micro-kernel
+// computes a 12 x 32 tile of Y (24 zmm accumulators) over a K slice of kKc rows, reading the
+// weights in place by broadcast; the first K slice starts from the bias, later ones add to Y.
+// Two ways to feed it the columns, neither of which builds the whole im2col matrix:
+// - 2-D/1-D convolutions that are stride 1 or have more than one tap (conv_direct): the padded
+//   input is copied once, split by stride phase, and the output is computed on a grid as wide
+//   as a phase's rows, where every tap is a fixed offset into that copy: the kernel reads B in
+//   place (no im2col at all); the extra columns are dropped when the result is copied out.
+// - otherwise, i.e. strided 1x1 and 3-D (pack_block): columns are cut into blocks of whole
+//   32-position panels (K x Nc floats within about 1 MiB, to stay in L2) and each block's
+//   im2col is written straight into the panel layout the kernel streams; stride-2 rows are
+//   split with vector permutes.
+// Threads take (column range, output-channel range) tasks from the plugin's pool; OpenBLAS is
+// not involved, so its threads never compete with the pool's.
+#include "conv_gemm.h"
+
+#include <algorithm>
+#include <atomic>
+#include <cstring>
+#include <vector>
+
+#include "../config.h"
+#include "vec_math.h"
+
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+#define XHAL_CPU_CONV_X86 1
+#include <immintrin.h>
+#else
+#define XHAL_CPU_CONV_X86 0
+#endif
+
+namespace xhal_cpu {
+namespace convk {
+namespace {
+
+constexpr int64_t kNr = 32;   // positions per panel (two zmm)
+constexpr int kMr = 12;       // output channels per micro-tile
+constexpr int64_t kKc = 256;  // K rows per slice
+// Packed columns per block: K x Nc floats within about 1 MiB.
+constexpr int64_t kBlockBytes = 1 << 20;
+// Up to this many panels, the in-place path keeps all of them in one task per tile range.
+constexpr int64_t kFewPanels = 8;
+
+// The calling thread's buffer for the in-place path (apart from convk::scratch, which the
+// packed path's tasks use on every thread).
+float* direct_scratch(size_t n) {
+  thread_local std::vector<float> buf;
+  if (buf.size() < n) {
+    std::vector<float>().swap(buf);
+    buf.resize(n);
+  }
+  return buf.data();
+}
+
+#if XHAL_CPU_CONV_X86
+#pragma GCC push_options
+#pragma GCC target("avx512f,avx2,fma")
+
+// Packs positions [p0, p0 + nc) of im2col(x) into panels: dst[(p / 32) * K * 32 + r * 32 +
+// p % 32] for r < K (K = channels * taps), zero beyond nc up to a whole panel. `row` is scratch
+// of at least nc floats.
+void pack_block(const Geom& g, int64_t channels, const float* x, int64_t p0, int64_t nc,
+                float* dst, float* row) {
+  const int64_t ks = g.k_size(), is = g.in_size(), ow_n = g.out[2];
+  const int64_t K = channels * ks;
+  const int64_t panels = (nc + kNr - 1) / kNr;
+  const int64_t q0 = p0 / ow_n, q1 = (p0 + nc - 1) / ow_n;  // output rows (od, oh) touched
+  for (int64_t r = 0; r < K; ++r) {
+    const int64_t c = r / ks, t = r % ks;
+    const int64_t kd = t / (g.k[1] * g.k[2]), kh = (t / g.k[2]) % g.k[1], kw = t % g.k[2];
+    const float* xc = x + c * is;
+    const int64_t offw = kw * g.d[2] - g.pb[2];
+    int64_t lo, hi;
+    valid_range(ow_n, g.in[2], g.s[2], offw, &lo, &hi);
+    for (int64_t q = q0; q <= q1; ++q) {
+      const int64_t od = q / g.out[1], oh = q % g.out[1];
+      const int64_t a = std::max<int64_t>(0, p0 - q * ow_n);            // first ow in block
+      const int64_t b = std::min<int64_t>(ow_n, p0 + nc - q * ow_n);    // end ow in block
+      float* out = row + (q * ow_n + a - p0);  // out[j] is output column a + j
+      const int64_t id = od * g.s[0] - g.pb[0] + kd * g.d[0];
+      const int64_t ih = oh * g.s[1] - g.pb[1] + kh * g.d[1];
+      const int64_t l = std::max(a, lo), h = std::min(b, hi);
+      if (id < 0 || id >= g.in[0] || ih < 0 || ih >= g.in[1] || l >= h) {
+        std::fill(out, out + (b - a), 0.f);
+        continue;
+      }
+      // src[ow * sw] is the input under output column ow.
+      const float* src = xc + (id * g.in[1] + ih) * g.in[2] + offw;
+      std::fill(out, out + (l - a), 0.f);
+      if (g.s[2] == 1) {
+        std::memcpy(out + (l - a), src + l, static_cast<size_t>(h - l) * sizeof(float));
+      } else {
+        const int64_t sw = g.s[2];
+        int64_t ow = l;
+        if (sw == 2) {  // even elements of two vectors; the last input is never read past
+          const __m512i even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24,
+                                                 26, 28, 30);
+          for (; ow < h; ow += 16) {
+            // Columns ow .. ow + n - 1 read src[2 * ow .. 2 * (ow + n - 1)] and nothing past.
+            const int64_t n = std::min<int64_t>(16, h - ow), last = 2 * n - 1;
+            const auto m0 = static_cast<__mmask16>(last >= 16 ? 0xFFFFu : (1u << last) - 1u);
+            const auto m1 = static_cast<__mmask16>(last <= 16 ? 0u : (1u << (last - 16)) - 1u);
+            const auto keep = static_cast<__mmask16>(n >= 16 ? 0xFFFFu : (1u << n) - 1u);
+            const __m512 v0 = _mm512_maskz_loadu_ps(m0, src + 2 * ow);
+            const __m512 v1 = _mm512_maskz_loadu_ps(m1, src + 2 * ow + 16);
+            _mm512_mask_storeu_ps(out + (ow - a), keep, _mm512_permutex2var_ps(v0, even, v1));
+          }
+        }
+        for (; ow < h; ++ow) out[ow - a] = src[ow * sw];
+      }
+      std::fill(out + (h - a), out + (b - a), 0.f);
+    }
+    float* d = dst + r * kNr;
+    for (int64_t jp = 0; jp + 1 < panels; ++jp)
+      std::memcpy(d + jp * K * kNr, row + jp * kNr, kNr * sizeof(float));
+    const int64_t last = (panels - 1) * kNr, tail = nc - last;
+    float* dl = d + (panels - 1) * K * kNr;
+    std::memcpy(dl, row + last, static_cast<size_t>(tail) * sizeof(float));
+    std::fill(dl + tail, dl + kNr, 0.f);
+  }
+}
+
+// C[MR, ncols] (row stride ldc) = (first ? bias : C) + A[MR, kc] (row stride lda) * B[kc, 32]
+// (packed: B[k, j] at B[k * 32 + j]; ncols <= 32 valid columns).
+template <int MR>
+void micro_kernel(int64_t kc, const float* A, int64_t lda, const float* B, float* C, int64_t ldc,
+                  int64_t ncols, bool first, const float* bias) {
+  __m512 acc0[MR], acc1[MR];
+  const __mmask16 m0 = static_cast<__mmask16>(ncols >= 16 ? 0xFFFF : (1u << ncols) - 1u);
+  const __mmask16 m1 =
+      static_cast<__mmask16>(ncols >= 32 ? 0xFFFF : ncols <= 16 ? 0 : (1u << (ncols - 16)) - 1u);
+#pragma GCC unroll 12
+  for (int i = 0; i < MR; ++i) {
+    if (first) {
+      acc0[i] = _mm512_set1_ps(bias != nullptr ? bias[i] : 0.f);
+      acc1[i] = acc0[i];
+    } else {
+      acc0[i] = _mm512_maskz_loadu_ps(m0, C + i * ldc);
+      acc1[i] = _mm512_maskz_loadu_ps(m1, C + i * ldc + 16);
+    }
+  }
+  const float* a[MR];
+#pragma GCC unroll 12
+  for (int i = 0; i < MR; ++i) a[i] = A + i * lda;
+  for (int64_t k = 0; k < kc; ++k, B += kNr) {
+    const __m512 b0 = _mm512_loadu_ps(B), b1 = _mm512_loadu_ps(B + 16);
+#pragma GCC unroll 12
+    for (int i = 0; i < MR; ++i) {
+      const __m512 av = _mm512_set1_ps(a[i][k]);
+      acc0[i] = _mm512_fmadd_ps(av, b0, acc0[i]);
+      acc1[i] = _mm512_fmadd_ps(av, b1, acc1[i]);
+    }
+  }
+#pragma GCC unroll 12
+  for (int i = 0; i < MR; ++i) {
+    _mm512_mask_storeu_ps(C + i * ldc, m0, acc0[i]);
+    _mm512_mask_storeu_ps(C + i * ldc + 16, m1, acc1[i]);
+  }
+}
+
+using MicroFn = void (*)(int64_t, const float*, int64_t, const float*, float*, int64_t, int64_t,
+                         bool, const float*);
+
+MicroFn micro_for(int mr) {
+  static const MicroFn table[kMr + 1] = {
+      nullptr,          micro_kernel<1>,  micro_kernel<2>, micro_kernel<3>,  micro_kernel<4>,
+      micro_kernel<5>,  micro_kernel<6>,  micro_kernel<7>, micro_kernel<8>,  micro_kernel<9>,
+      micro_kernel<10>, micro_kernel<11>, micro_kernel<12>};
+  return table[mr];
+}
+
+// Y rows [m0, m1), positions [p0, p0 + nc), from the weights (read in place) and the packed
+// column block `bp`.
+void block_gemm(int64_t K, int64_t P, const float* w, const float* bias, const float* bp,
+                int64_t m0, int64_t m1, int64_t p0, int64_t nc, float* y) {
+  const int64_t panels = (nc + kNr - 1) / kNr;
+  for (int64_t k0 = 0; k0 < K; k0 += kKc) {
+    const int64_t kc = std::min(kKc, K - k0);
+    for (int64_t jp = 0; jp < panels; ++jp) {
+      const float* b = bp + jp * K * kNr + k0 * kNr;
+      const int64_t ncols = std::min(kNr, nc - jp * kNr);
+      for (int64_t i = m0; i < m1; i += kMr) {
+        const int mr = static_cast<int>(std::min<int64_t>(kMr, m1 - i));
+        micro_for(mr)(kc, w + i * K + k0, K, b, y + i * P + p0 + jp * kNr, P, ncols, k0 == 0,
+                      bias != nullptr ? bias + i : nullptr);
+      }
+    }
+  }
+}
+
+// Lanes [lo, hi) of 16 set (either bound may lie outside [0, 16]).
+inline __mmask16 lanes(int64_t lo, int64_t hi) {
+  if (lo < 0) lo = 0;
+  if (hi > 16) hi = 16;
+  if (hi <= lo) return 0;
+  return static_cast<__mmask16>(((1u << hi) - 1u) & ~((1u << lo) - 1u));
+}
+
+// The in-place kernel: as micro_kernel, but row k of B is the 32 floats at B + off[k] (a
+// shifted window of the padded input), and all 32 columns are stored.
+template <int MR>
+void direct_kernel(int64_t kc, const float* A, int64_t lda, const float* B, const int64_t* off,
+                   float* C, int64_t ldc, bool first, const float* bias) {
+  __m512 acc0[MR], acc1[MR];
+#pragma GCC unroll 12
+  for (int i = 0; i < MR; ++i) {
+    if (first) {
+      acc0[i] = _mm512_set1_ps(bias != nullptr ? bias[i] : 0.f);
+      acc1[i] = acc0[i];
+    } else {
+      acc0[i] = _mm512_loadu_ps(C + i * ldc);
+      acc1[i] = _mm512_loadu_ps(C + i * ldc + 16);
+    }
+  }
+  const float* a[MR];
+#pragma GCC unroll 12
+  for (int i = 0; i < MR; ++i) a[i] = A + i * lda;
+  for (int64_t k = 0; k < kc; ++k) {
+    const float* bk = B + off[k];
+    const __m512 b0 = _mm512_loadu_ps(bk), b1 = _mm512_loadu_ps(bk + 16);
+#pragma GCC unroll 12
+    for (int i = 0; i < MR; ++i) {
+      const __m512 av = _mm512_set1_ps(a[i][k]);
+      acc0[i] = _mm512_fmadd_ps(av, b0, acc0[i]);
+      acc1[i] = _mm512_fmadd_ps(av, b1, acc1[i]);
+    }
+  }
+#pragma GCC unroll 12
+  for (int i = 0; i < MR; ++i) {
+    _mm512_storeu_ps(C + i * ldc, acc0[i]);
+    _mm512_storeu_ps(C + i * ldc + 16, acc1[i]);
+  }
+}
+
+using DirectFn = void (*)(int64_t, const float*, int64_t, const float*, const int64_t*, float*,
+                          int64_t, bool, const float*);
+
+DirectFn direct_for(int mr) {
+  static const DirectFn table[kMr + 1] = {
+      nullptr,           direct_kernel<1>,  direct_kernel<2>, direct_kernel<3>,
+      direct_kernel<4>,  direct_kernel<5>,  direct_kernel<6>, direct_kernel<7>,
+      direct_kernel<8>,  direct_kernel<9>,  direct_kernel<10>, direct_kernel<11>,
+      direct_kernel<12>};
+  return table[mr];
+}
+
+// 2-D/1-D convolution without im2col (the caller checks that the depth axis is trivial). The
+// zero-padded input is split by stride phase: with strides (sh, sw),
+// xp[c][a][b][i][j] = padded x[c][i * sh + a][j * sw + b], each phase Hq x Wq.
+// The output is computed on a "wide" grid of Ho x Wq positions, p = oh * Wq + ow; then tap
+// (c, kh, kw) of position p is xp[c][(kh * dh) % sh][(kw * dw) % sw][oh + (kh * dh) / sh]
+// [ow + (kw * dw) / sw]: a fixed offset per tap plus p, so the B operand is read in place.
+// Columns ow >= Wo of the wide grid are computed and dropped.
+void conv_direct(const Geom& g, int64_t channels, int64_t M, const float* x, const float* w,
+                 const float* bias, float* y) {
+  const int64_t H = g.in[1], W = g.in[2], Ho = g.out[1], Wo = g.out[2];
+  const int64_t sh = g.s[1], sw = g.s[2];
+  const int64_t Hp = H + g.pb[1] + g.pe[1], Wp = W + g.pb[2] + g.pe[2];
+  const int64_t Hq = (Hp + sh - 1) / sh, Wq = (Wp + sw - 1) / sw, plane = Hq * Wq;
+  const int64_t K = channels * g.k_size();
+  const int64_t Pw = Ho * Wq, panels = (Pw + kNr - 1) / kNr, width = panels * kNr;
+  // Only the phases some tap reads are kept (a strided 1x1 needs one): slot[a * sw + b].
+  std::vector<int64_t> slot(static_cast<size_t>(sh * sw), -1);
+  int64_t nph = 0;
+  for (int64_t t = 0; t < g.k_size(); ++t) {
+    const int64_t eh = (t / g.k[2]) * g.d[1], ew = (t % g.k[2]) * g.d[2];
+    int64_t& sl = slot[static_cast<size_t>((eh % sh) * sw + ew % sw)];
+    if (sl < 0) sl = nph++;
+  }
+  std::vector<int64_t> offv(static_cast<size_t>(K));
+  int64_t* off = offv.data();
+  int64_t reach = 0;
+  for (int64_t r = 0; r < K; ++r) {
+    const int64_t c = r / g.k_size(), t = r % g.k_size();
+    const int64_t eh = (t / g.k[2]) * g.d[1], ew = (t % g.k[2]) * g.d[2];
+    const int64_t sl = slot[static_cast<size_t>((eh % sh) * sw + ew % sw)];
+    off[r] = (c * nph + sl) * plane + (eh / sh) * Wq + ew / sw;
+    reach = std::max(reach, off[r] + width);
+  }
+  // The last panel of the wide grid reads past the phases' end: zeroed slack.
+  const size_t xp_n = static_cast<size_t>(std::max(reach, channels * nph * plane));
+  const size_t yw_n = static_cast<size_t>(M * width);
+  float* xp = direct_scratch(xp_n + yw_n);
+  float* yw = xp + xp_n;
+  std::memset(xp, 0, xp_n * sizeof(float));
+  const __m512i even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28,
+                                         30);
+  const __m512i odd = _mm512_add_epi32(even, _mm512_set1_epi32(1));
+  parallel_for(channels, std::max<int64_t>(1, kParallelGrain / std::max<int64_t>(H * W, 1)),
+               [&](int64_t c0, int64_t c1) {
+                 for (int64_t c = c0; c < c1; ++c)
+                   for (int64_t h = 0; h < H; ++h) {
+                     const int64_t hp = h + g.pb[1];
+                     const float* src = x + (c * H + h) * W;
+                     // Phase b of this row (or null when no tap reads it): dst(b)[j] holds
+                     // padded column j * sw + b.
+                     const int64_t* sl = slot.data() + (hp % sh) * sw;
+                     float* row = xp + c * nph * plane + (hp / sh) * Wq;
+                     auto dst = [&](int64_t b) {
+                       return sl[b] < 0 ? nullptr : row + sl[b] * plane;
+                     };
+                     if (sw == 1) {
+                       if (float* d = dst(0))
+                         std::memcpy(d + g.pb[2], src, static_cast<size_t>(W) * sizeof(float));
+                       continue;
+                     }
+                     int64_t iw = 0;
+                     if (sw == 2) {  // split 32 inputs into even and odd padded columns
+                       const int64_t b0 = g.pb[2] % 2;  // phase of input column 0
+                       float* d0 = dst(b0);
+                       float* d1 = dst(1 - b0);
+                       if (d0 != nullptr) d0 += g.pb[2] / 2;
+                       if (d1 != nullptr) d1 += (g.pb[2] + 1) / 2;
+                       for (; iw < W; iw += 32) {
+                         // n inputs: ceil(n / 2) even ones, floor(n / 2) odd ones.
+                         const int64_t n = std::min<int64_t>(32, W - iw);
+                         const __m512 v0 = _mm512_maskz_loadu_ps(lanes(0, n), src + iw);
+                         const __m512 v1 = _mm512_maskz_loadu_ps(lanes(0, n - 16), src + iw + 16);
+                         if (d0 != nullptr)
+                           _mm512_mask_storeu_ps(d0 + iw / 2, lanes(0, (n + 1) / 2),
+                                                 _mm512_permutex2var_ps(v0, even, v1));
+                         if (d1 != nullptr)
+                           _mm512_mask_storeu_ps(d1 + iw / 2, lanes(0, n / 2),
+                                                 _mm512_permutex2var_ps(v0, odd, v1));
+                       }
+                     }
+                     // Other strides: padded column wp = iw + pb goes to phase wp % sw, wp / sw.
+                     int64_t b = (iw + g.pb[2]) % sw, j = (iw + g.pb[2]) / sw;
+                     for (; iw < W; ++iw) {
+                       if (sl[b] >= 0) row[sl[b] * plane + j] = src[iw];
+                       if (++b == sw) {
+                         b = 0;
+                         ++j;
+                       }
+                     }
+                   }
+               });
+  const int64_t tiles = (M + kMr - 1) / kMr;
+  // Tasks: groups of panels x ranges of micro-tiles, about 4 per thread.
+  // Few panels (small outputs, large weights): one panel group, so that each weight slice
+  // is read once and reused from L1 for every panel (the tile loop then runs outside).
+  const int64_t threads = num_threads();
+  const int64_t want = 4 * threads;
+  const bool few = panels <= kFewPanels;
+  const int64_t pgroups = few ? 1 : std::min(panels, want);
+  const int64_t msplit = std::min(tiles, std::max<int64_t>(1, want / pgroups));
+  const int64_t work = K * width * M;  // multiply-adds
+  // Tasks are claimed one at a time, so a thread that the OS delays (a shared machine) holds
+  // up at most one task.
+  const int64_t ntasks = pgroups * msplit;
+  std::atomic<int64_t> next{0};
+  const int64_t claimers = work >= 4 * kParallelGrain ? std::min(ntasks, 2 * threads) : 1;
+  parallel_for(claimers, 1, [&](int64_t, int64_t) {
+    for (int64_t t; (t = next.fetch_add(1, std::memory_order_relaxed)) < ntasks;) {
+      const int64_t pg = t / msplit, ms = t % msplit;
+      const int64_t j0 = panels * pg / pgroups, j1 = panels * (pg + 1) / pgroups;
+      const int64_t m0 = tiles * ms / msplit * kMr;
+      const int64_t m1 = std::min(M, tiles * (ms + 1) / msplit * kMr);
+      for (int64_t k0 = 0; k0 < K; k0 += kKc) {
+        const int64_t kc = std::min(kKc, K - k0);
+        auto tile = [&](int64_t i, int64_t jp) {
+          const int mr = static_cast<int>(std::min<int64_t>(kMr, m1 - i));
+          direct_for(mr)(kc, w + i * K + k0, K, xp + jp * kNr, off + k0,
+                         yw + i * width + jp * kNr, width, k0 == 0,
+                         bias != nullptr ? bias + i : nullptr);
+        };
+        if (few) {
+          for (int64_t i = m0; i < m1; i += kMr)
+            for (int64_t jp = j0; jp < j1; ++jp) tile(i, jp);
+        } else {
+          for (int64_t jp = j0; jp < j1; ++jp)
+            for (int64_t i = m0; i < m1; i += kMr) tile(i, jp);
+        }
+      }
+    }
+  });
+  parallel_for(M, std::max<int64_t>(1, kParallelGrain / std::max<int64_t>(Pw, 1)),
+               [&](int64_t m0, int64_t m1) {
+                 for (int64_t m = m0; m < m1; ++m)
+                   for (int64_t oh = 0; oh < Ho; ++oh)
+                     std::memcpy(y + (m * Ho + oh) * Wo, yw + m * width + oh * Wq,
+                                 static_cast<size_t>(Wo) * sizeof(float));
+               });
+}
+
+#pragma GCC pop_options
+#endif  // XHAL_CPU_CONV_X86
+
+}  // namespace
+
+bool conv_gemm_f32_available() {
+#if XHAL_CPU_CONV_X86
+  // vec::isa_name() honours XHAL_CPU_ISA, so the tests can run the other path too.
+  static const bool ok = std::strcmp(vec::isa_name(), "avx512") == 0;
+  return ok;
+#else
+  return false;
+#endif
+}
+
+void conv_gemm_f32(const Geom& g, int64_t channels, int64_t M, const float* x, const float* w,
+                   const float* bias, float* y) {
+#if XHAL_CPU_CONV_X86
+  // Strided 1x1 convolutions measured faster through the packed path.
+  if (g.in[0] == 1 && g.k[0] == 1 && g.pb[0] == 0 && g.pe[0] == 0 &&
+      ((g.s[1] == 1 && g.s[2] == 1) || g.k[1] * g.k[2] > 1)) {
+    conv_direct(g, channels, M, x, w, bias, y);
+    return;
+  }
+  const int64_t K = channels * g.k_size(), P = g.out_size();
+  // Column blocks of whole panels, as even as the L2 budget allows.
+  const int64_t total_panels = (P + kNr - 1) / kNr;
+  const int64_t max_panels = std::max<int64_t>(
+      1, kBlockBytes / static_cast<int64_t>(sizeof(float)) / std::max<int64_t>(K, 1) / kNr);
+  const int64_t want = 2 * static_cast<int64_t>(num_threads());
+  // At least one block per task where the panels allow: a block's packing is not repeated.
+  int64_t nblocks = std::max((total_panels + max_panels - 1) / max_panels,
+                             std::min(want, total_panels));
+  const int64_t nc = (total_panels + nblocks - 1) / nblocks * kNr;
+  nblocks = (P + nc - 1) / nc;
+  // Few column blocks (small outputs): split the output channels too, in whole micro-tiles.
+  int64_t msplit = 1;
+  if (nblocks < want) msplit = std::min((want + nblocks - 1) / nblocks, (M + kMr - 1) / kMr);
+  const int64_t tiles = (M + kMr - 1) / kMr;
+  const int64_t tasks = nblocks * msplit;
+  // One task is at least Nc x 12 x K multiply-adds: always worth a thread for these sizes.
+  const int64_t grain = K * nc * kMr >= kParallelGrain ? 1 : tasks;
+  parallel_for(tasks, grain, [&](int64_t t0, int64_t t1) {
+    const int64_t panels = nc / kNr;
+    float* buf = scratch<float>(static_cast<size_t>(panels * K * kNr + nc));
+    float* row = buf + panels * K * kNr;
+    int64_t packed_block = -1;
+    for (int64_t t = t0; t < t1; ++t) {
+      const int64_t blk = t / msplit, ms = t % msplit;
+      const int64_t p0 = blk * nc, n = std::min(nc, P - p0);
+      if (blk != packed_block) {
+        pack_block(g, channels, x, p0, n, buf, row);
+        packed_block = blk;
+      }
+      const int64_t m0 = std::min(M, tiles * ms / msplit * kMr);
+      const int64_t m1 = std::min(M, tiles * (ms + 1) / msplit * kMr);
+      if (m0 < m1) block_gemm(K, P, w, bias, buf, m0, m1, p0, n, y);
+    }
+  });
+#else
+  (void)g, (void)channels, (void)M, (void)x, (void)w, (void)bias, (void)y;
+#endif
+}
+
+}  // namespace convk
+}  // namespace xhal_cpu
