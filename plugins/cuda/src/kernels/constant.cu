@@ -24,10 +24,6 @@ xhal_status_t upload(const Call& call, void* dst, const void* src, uint64_t byte
                     cudaMemcpyAsync(dst, src, bytes, cudaMemcpyHostToDevice, call.stream));
 }
 
-xhal_status_t expect_shape(const Call& call, const xhal_tensor_t* out, const Shape& want) {
-  return check_shape(call, "output", out, want);
-}
-
 xhal_status_t expect_dtype(const Call& call, const char* attr, int32_t out_dt, int32_t attr_dt) {
   if (out_dt != attr_dt)
     return fail(XHAL_ERROR_INVALID_ARGUMENT,
@@ -54,7 +50,7 @@ xhal_status_t constant_impl(int32_t dt, const xhal_kernel_context_t* ctx,
   if (at.value != nullptr) {
     XHAL_CUDA_TRY(check_host_tensor(call, "attribute value", at.value, dt));
     const Shape shape = shape_of(at.value);
-    XHAL_CUDA_TRY(expect_shape(call, out, shape));
+    XHAL_CUDA_TRY(check_shape(call, "output", out, shape));
     if (!is_compact(at.value))
       return fail(XHAL_ERROR_INVALID_ARGUMENT, "constant: attribute value must be compact");
     return upload(call, y, data_as<const char>(at.value),
@@ -65,7 +61,7 @@ xhal_status_t constant_impl(int32_t dt, const xhal_kernel_context_t* ctx,
     XHAL_CUDA_TRY(expect_dtype(call, at.value_float_given ? "value_float" : "value_floats", dt,
                                XHAL_DTYPE_FLOAT32));
     if (at.value_floats_given) want.push_back(at.value_floats_count);
-    XHAL_CUDA_TRY(expect_shape(call, out, want));
+    XHAL_CUDA_TRY(check_shape(call, "output", out, want));
     if (at.value_float_given) return upload(call, y, &at.value_float, sizeof(float));
     return upload(call, y, at.value_floats,
                   static_cast<uint64_t>(at.value_floats_count) * sizeof(float));
@@ -73,7 +69,7 @@ xhal_status_t constant_impl(int32_t dt, const xhal_kernel_context_t* ctx,
   XHAL_CUDA_TRY(expect_dtype(call, at.value_int_given ? "value_int" : "value_ints", dt,
                              XHAL_DTYPE_INT64));
   if (at.value_ints_given) want.push_back(at.value_ints_count);
-  XHAL_CUDA_TRY(expect_shape(call, out, want));
+  XHAL_CUDA_TRY(check_shape(call, "output", out, want));
   if (at.value_int_given) return upload(call, y, &at.value_int, sizeof(int64_t));
   return upload(call, y, at.value_ints,
                 static_cast<uint64_t>(at.value_ints_count) * sizeof(int64_t));
@@ -119,7 +115,7 @@ xhal_status_t constant_of_shape_impl(int32_t dt, const xhal_kernel_context_t* ct
                   static_cast<long long>(i), static_cast<long long>(dims[i]));
     want.push_back(dims[i]);
   }
-  XHAL_CUDA_TRY(expect_shape(call, out, want));
+  XHAL_CUDA_TRY(check_shape(call, "output", out, want));
   uint64_t value = 0;  // float32 0 (all zero bits) when `value` is absent
   if (at.value != nullptr) {
     XHAL_CUDA_TRY(check_host_tensor(call, "attribute value", at.value, dt));
