@@ -162,14 +162,16 @@ __global__ void scale_rows_kernel(int64_t m, int64_t n, double beta, T* c, int64
 xhal_status_t scale_rows(const Call& call, int32_t dtype, int64_t m, int64_t n, double beta,
                          void* c, int64_t ldc, int64_t stride_c, int64_t batch) {
   const int64_t total = batch * m * n;
-  bool launched = visit_dtype(dtype, [&](auto tag) {
+  bool launched = false;  // only for the floating types (integers take int_gemm)
+  visit_dtype(dtype, [&](auto tag) {
     using T = decltype(tag);
-    if constexpr (is_floating<T>)
+    if constexpr (is_floating<T>) {
       scale_rows_kernel<T><<<grid_for(total), 256, 0, call.stream>>>(
           m, n, beta, static_cast<T*>(c), ldc, stride_c, batch);
+      launched = true;
+    }
   });
-  if (!launched || !(dtype == XHAL_DTYPE_FLOAT32 || dtype == XHAL_DTYPE_FLOAT64 ||
-                     dtype == XHAL_DTYPE_FLOAT16 || dtype == XHAL_DTYPE_BFLOAT16))
+  if (!launched)
     return fail(XHAL_ERROR_INTERNAL, "%s: gemm scaling for dtype %d", call.op,
                 static_cast<int>(dtype));
   return check_launch(call, "gemm beta scaling");
