@@ -33,10 +33,17 @@ class _Lacking:
     def __getattr__(self, name: str) -> Any:
         return getattr(self._real, name)
 
-    @staticmethod
-    def FastOp(*args: Any) -> None:  # noqa: N802 - the native class's name
-        """No native elementwise fast path: it would launch without asking launch()."""
-        return None
+    def FastOp(self, op_id: int, *args: Any) -> Any:  # noqa: N802 - the native class's name
+        """The native fast path launches without asking launch(): for a refused op it raises
+        what the real one raises when the plugin answers XHAL_ERROR_UNSUPPORTED."""
+        real = self._real.FastOp(op_id, *args)
+        if op_id not in self._ids:
+            return real
+
+        def refuse(inputs: tuple, attrs: dict) -> Any:
+            self.refused += 1
+            raise errors.UnsupportedError(f"no kernel for op {op_id} (test)")
+        return refuse
 
     def launch(self, device: int, op_id: int, *args: Any) -> Any:
         if op_id in self._ids:

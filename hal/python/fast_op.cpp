@@ -1,8 +1,10 @@
-// The eager fast path for elementwise ops, where Python's per-call cost would dominate the
-// kernel: type checks, broadcasting, output allocation and the launch in one native call.
-// It handles only the plain case and returns None for anything else (the Python dispatcher
-// then takes the general path, which also words every error).
+// The eager fast path for ops where Python's per-call cost would dominate a small kernel
+// (elementwise ops, matmul, gemm): type checks, the output shape, output allocation and the
+// launch in one native call. It handles only the plain case and returns None for anything
+// else (the Python dispatcher then takes the general path, which also words every error).
 #include <memory>
+#include <string>
+#include <utility>
 #include <vector>
 
 #include <pybind11/stl.h>
@@ -17,14 +19,19 @@ namespace {
 
 class FastOp {
  public:
-  enum Rule { kSame = 0, kBroadcast = 1 };
+  // The spec's shape rules this path computes natively (the Python ones in shape_rules/ are
+  // the definition; any case they would reject goes to the general path).
+  enum Rule { kSame = 0, kBroadcast = 1, kMatmul = 2, kGemm = 3 };
 
   FastOp(uint32_t op_id, int32_t version, std::vector<int32_t> type_var,
-         std::vector<uint64_t> allowed, int rule, std::vector<int32_t> rule_inputs,
+         std::vector<uint64_t> allowed, std::vector<bool> optional, int rule,
+         std::vector<int32_t> rule_inputs, std::vector<std::pair<std::string, int64_t>> rule_ints,
          int32_t out_type_var)
       : op_id_(op_id), version_(version), type_var_(std::move(type_var)),
-        allowed_(std::move(allowed)), rule_(rule), rule_inputs_(std::move(rule_inputs)),
-        out_type_var_(out_type_var) {}
+        allowed_(std::move(allowed)), optional_(std::move(optional)), rule_(rule),
+        rule_inputs_(std::move(rule_inputs)), out_type_var_(out_type_var) {
+    for (auto& [name, fallback] : rule_ints) rule_ints_.emplace_back(py::str(name), fallback);
+  }
 
   py::object call(const py::tuple& inputs, const py::dict& attrs) const {
     const size_t n = inputs.size();
@@ -36,11 +43,13 @@ class FastOp {
     int32_t device = kHostDevice;
     for (size_t i = 0; i < n; ++i) {
       py::handle obj = inputs[i];
+      if (obj.is_none() && optional_[i]) continue;  // an absent optional input: nullptr
       if (!py::hasattr(obj, kImpl)) return py::none();
       py::object impl_obj = obj.attr(kImpl);
       if (!py::isinstance<TensorImpl>(impl_obj)) return py::none();
       auto impl = impl_obj.cast<std::shared_ptr<TensorImpl>>();
-      if (impl->device == kHostDevice || (i > 0 && impl->device != device)) return py::none();
+      if (impl->device == kHostDevice || (device != kHostDevice && impl->device != device))
+        return py::none();
       device = impl->device;
       const int32_t dt = impl->dtype;
       if (!(allowed_[i] & (1ull << dt))) return py::none();
@@ -49,18 +58,15 @@ class FastOp {
       else if (slot != dt) return py::none();
       impls[i] = std::move(impl);
     }
-    if (n == 0) return py::none();
+    if (device == kHostDevice) return py::none();
     std::vector<int64_t> shape;
-    if (rule_ == kSame) {
-      shape = impls[rule_inputs_[0]]->shape;
-    } else if (!broadcast(impls, shape)) {
-      return py::none();
-    }
+    if (!output_shape(impls, attrs, shape)) return py::none();
     std::unique_ptr<AttrBlock> block = attrs_from_dict(op_id_, attrs);
     auto out = TensorImpl::empty(device, bound[out_type_var_], shape);
     std::vector<xhal_tensor_t> desc(n);
-    std::vector<const xhal_tensor_t*> in_ptrs(n);
+    std::vector<const xhal_tensor_t*> in_ptrs(n, nullptr);
     for (size_t i = 0; i < n; ++i) {
+      if (!impls[i]) continue;
       desc[i] = impls[i]->descriptor();
       in_ptrs[i] = &desc[i];
     }
@@ -77,12 +83,42 @@ class FastOp {
   }
 
  private:
-  bool broadcast(const std::vector<std::shared_ptr<TensorImpl>>& impls,
-                 std::vector<int64_t>& shape) const {
+  using Impls = std::vector<std::shared_ptr<TensorImpl>>;
+  using Shape = std::vector<int64_t>;
+
+  bool output_shape(const Impls& impls, const py::dict& attrs, Shape& shape) const {
+    switch (rule_) {
+      case kSame:
+        if (!impls[rule_inputs_[0]]) return false;
+        shape = impls[rule_inputs_[0]]->shape;
+        return true;
+      case kBroadcast:
+        return broadcast(impls, shape);
+      case kMatmul:
+        return matmul(impls[rule_inputs_[0]], impls[rule_inputs_[1]], shape);
+      case kGemm:
+        return gemm(impls[rule_inputs_[0]], impls[rule_inputs_[1]], impls[rule_inputs_[2]],
+                    rule_int(attrs, 0), rule_int(attrs, 1), shape);
+      default:
+        return false;
+    }
+  }
+
+  // The value of the rule's k-th integer attribute: passed, or the spec's default.
+  int64_t rule_int(const py::dict& attrs, size_t k) const {
+    const auto& [name, fallback] = rule_ints_[k];
+    if (!attrs.contains(name)) return fallback;
+    py::handle v = attrs[name];
+    return py::isinstance<py::int_>(v) ? v.cast<int64_t>() : -1;  // -1: not 0/1, general path
+  }
+
+  bool broadcast(const Impls& impls, Shape& shape) const {
     size_t rank = 0;
-    for (int32_t i : rule_inputs_) rank = std::max(rank, impls[i]->shape.size());
+    for (int32_t i : rule_inputs_)
+      if (impls[i]) rank = std::max(rank, impls[i]->shape.size());
     shape.assign(rank, 1);
     for (int32_t i : rule_inputs_) {
+      if (!impls[i]) continue;
       const std::vector<int64_t>& s = impls[i]->shape;
       const size_t off = rank - s.size();
       for (size_t d = 0; d < s.size(); ++d) {
@@ -95,12 +131,61 @@ class FastOp {
     return true;
   }
 
+  // numpy.matmul (shape_rules.matmul): 1-D operands promoted, batch dimensions broadcast.
+  static bool matmul(const std::shared_ptr<TensorImpl>& a, const std::shared_ptr<TensorImpl>& b,
+                     Shape& shape) {
+    if (!a || !b) return false;
+    const Shape& sa = a->shape;
+    const Shape& sb = b->shape;
+    if (sa.empty() || sb.empty()) return false;
+    const int64_t k_a = sa.back();
+    const int64_t k_b = sb.size() == 1 ? sb[0] : sb[sb.size() - 2];
+    if (k_a != k_b) return false;
+    const size_t batch_a = sa.size() > 2 ? sa.size() - 2 : 0;
+    const size_t batch_b = sb.size() > 2 ? sb.size() - 2 : 0;
+    const size_t rank = std::max(batch_a, batch_b);
+    shape.assign(rank, 1);
+    for (size_t d = 0; d < rank; ++d) {
+      const int64_t da = d + batch_a >= rank ? sa[d + batch_a - rank] : 1;
+      const int64_t db = d + batch_b >= rank ? sb[d + batch_b - rank] : 1;
+      if (da != db && da != 1 && db != 1) return false;
+      shape[d] = da == 1 ? db : da;
+    }
+    if (sa.size() > 1) shape.push_back(sa[sa.size() - 2]);
+    if (sb.size() > 1) shape.push_back(sb.back());
+    return true;
+  }
+
+  // ONNX Gemm (shape_rules.gemm): op(A) [M, K] x op(B) [K, N]; C broadcasts to [M, N].
+  static bool gemm(const std::shared_ptr<TensorImpl>& a, const std::shared_ptr<TensorImpl>& b,
+                   const std::shared_ptr<TensorImpl>& c, int64_t trans_a, int64_t trans_b,
+                   Shape& shape) {
+    if (!a || !b || a->shape.size() != 2 || b->shape.size() != 2) return false;
+    if ((trans_a != 0 && trans_a != 1) || (trans_b != 0 && trans_b != 1)) return false;
+    const int64_t m = a->shape[trans_a], k = a->shape[1 - trans_a];
+    const int64_t k2 = b->shape[trans_b], n = b->shape[1 - trans_b];
+    if (k != k2) return false;
+    if (c) {
+      const Shape& sc = c->shape;
+      if (sc.size() > 2) return false;
+      const int64_t want[2] = {n, m};  // from the last dimension backwards
+      for (size_t d = 0; d < sc.size(); ++d) {
+        const int64_t got = sc[sc.size() - 1 - d];
+        if (got != 1 && got != want[d]) return false;
+      }
+    }
+    shape = {m, n};
+    return true;
+  }
+
   uint32_t op_id_;
   int32_t version_;
   std::vector<int32_t> type_var_;  // per input
   std::vector<uint64_t> allowed_;  // per input: bit (1 << xhal_dtype_t)
+  std::vector<bool> optional_;     // per input: may be None
   int rule_;
-  std::vector<int32_t> rule_inputs_;
+  std::vector<int32_t> rule_inputs_;                     // the rule's tensor arguments
+  std::vector<std::pair<py::str, int64_t>> rule_ints_;  // its attribute arguments, defaults
   int32_t out_type_var_;
 };
 
@@ -108,10 +193,12 @@ class FastOp {
 
 void bind_fast_op(py::module_& m) {
   py::class_<FastOp>(m, "FastOp")
-      .def(py::init<uint32_t, int32_t, std::vector<int32_t>, std::vector<uint64_t>, int,
-                    std::vector<int32_t>, int32_t>(),
+      .def(py::init<uint32_t, int32_t, std::vector<int32_t>, std::vector<uint64_t>,
+                    std::vector<bool>, int, std::vector<int32_t>,
+                    std::vector<std::pair<std::string, int64_t>>, int32_t>(),
            py::arg("op_id"), py::arg("version"), py::arg("type_var"), py::arg("allowed"),
-           py::arg("rule"), py::arg("rule_inputs"), py::arg("out_type_var"))
+           py::arg("optional"), py::arg("rule"), py::arg("rule_inputs"), py::arg("rule_ints"),
+           py::arg("out_type_var"))
       .def("__call__", &FastOp::call, py::arg("inputs"), py::arg("attrs"),
            "The output TensorImpl, or None when the call needs the general path.");
 }

@@ -73,25 +73,32 @@ class _Plan:
             self.simple = False
         self.native = self._native_fast_op(spec) if self.simple else None
 
+    # Shape rules the native fast path computes itself (FastOp::Rule in fast_op.cpp).
+    _NATIVE_RULES = {"same": 0, "broadcast": 1, "matmul": 2, "gemm": 3}
+
     def _native_fast_op(self, spec: dict[str, Any]) -> Any:
-        """Elementwise ops (one output shaped `same` or `broadcast` of inputs, no optional
-        inputs) go through one native call: for them Python's cost would dominate."""
+        """Ops with one output shaped by a rule FastOp knows (elementwise ops, matmul, gemm) go
+        through one native call: for them Python's cost would dominate a small kernel."""
         from .shape_rules import parse_rule
 
         fn_name, arg_names = parse_rule(spec["shape"][spec["outputs"][0]["name"]])
         names = [i["name"] for i in spec["inputs"]]
-        if (len(spec["outputs"]) != 1 or fn_name not in ("same", "broadcast")
-                or any(i.get("optional") for i in spec["inputs"])
-                or not all(a in names for a in arg_names)):
+        rule = self._NATIVE_RULES.get(fn_name)
+        if len(spec["outputs"]) != 1 or rule is None:
             return None
+        rule_inputs = [names.index(a) for a in arg_names if a in names]
+        rule_ints = [(a, self.defaults[a]) for a in arg_names if a not in names]
+        if (fn_name in ("same", "broadcast") and rule_ints) or any(
+                type(default) is not int for _, default in rule_ints):
+            return None  # a rule argument FastOp cannot read (only gemm's trans_a/trans_b)
         var_names = list(spec["type_vars"])
         if any(o["type"] not in var_names for o in spec["inputs"] + spec["outputs"]):
             return None  # a fixed-dtype operand: the general path handles it
         type_var = [var_names.index(i["type"]) for i in spec["inputs"]]
         allowed = [sum(1 << d for d in allowed_ids) for *_, allowed_ids in self.inputs]
-        return _C.FastOp(self.op_id, self.version, type_var, allowed,
-                         0 if fn_name == "same" else 1, [names.index(a) for a in arg_names],
-                         var_names.index(spec["outputs"][0]["type"]))
+        optional = [i.get("optional", False) for i in spec["inputs"]]
+        return _C.FastOp(self.op_id, self.version, type_var, allowed, optional, rule,
+                         rule_inputs, rule_ints, var_names.index(spec["outputs"][0]["type"]))
 
 
 _PLANS: dict[str, _Plan] = {}
@@ -151,8 +158,13 @@ def call(op: str, inputs: tuple, attrs: dict[str, Any],
     if plan is None:
         plan = _PLANS[op] = _Plan(op_spec(op))
     if plan.native is not None and device is None:
-        out = plan.native(inputs, {k: v for k, v in attrs.items() if v is not None}
-                          if attrs else attrs)
+        try:
+            out = plan.native(inputs, {k: v for k, v in attrs.items() if v is not None}
+                              if attrs else attrs)
+        except UnsupportedError:
+            if not plan.has_decomposition:
+                raise
+            return _general_call(op, inputs, attrs, device)  # runs the decomposition
         if out is not None:
             return Tensor(out, inputs[0]._device)
     if plan.simple and device is None:
