@@ -9,6 +9,7 @@
 
 #include "../half.h"
 #include "common.h"
+#include "stream_store.h"
 
 namespace xhal_cpu {
 namespace ew {
@@ -204,8 +205,16 @@ xhal_status_t binary_apply(const char* name, const xhal_kernel_context_t* ctx,
   const TA* a = data_as<const TA>(A);
   const TB* b = data_as<const TB>(B);
   TC* c = data_as<TC>(C);
+  // Streaming pays only for long runs (short ones would write partial cache lines).
+  const bool stream = loop.dims[loop.rank - 1] >= 1024 &&
+                      should_stream(numel(A) * static_cast<int64_t>(sizeof(TA)) +
+                                    numel(B) * static_cast<int64_t>(sizeof(TB)) +
+                                    n * static_cast<int64_t>(sizeof(TC)));
   loop_all(loop, n, [&](const int64_t* off, const int64_t* st, int64_t pos, int64_t len) {
-    binary_run<F, TA, TB, TC>(a + off[0], st[0], b + off[1], st[1], c + pos, len);
+    write_streamed(stream, c + pos, len, [&](TC* out, int64_t o, int64_t m) {
+      binary_run<F, TA, TB, TC>(a + off[0] + o * st[0], st[0], b + off[1] + o * st[1], st[1],
+                                out, m);
+    });
   });
   return XHAL_OK;
 }

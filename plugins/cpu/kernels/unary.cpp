@@ -8,6 +8,7 @@
 #include <type_traits>
 
 #include "common.h"
+#include "stream_store.h"
 #include "exp_f32.h"
 #include "kernels.h"
 #include "unary_common.h"
@@ -118,8 +119,11 @@ xhal_status_t unary_entry(const xhal_kernel_context_t* ctx, const xhal_tensor_t*
     const int64_t grain = std::is_same_v<Op, ReluOp> || std::is_same_v<T, float>
                               ? kParallelGrain
                               : kParallelGrain / 4;
+    const bool stream = should_stream(2 * dx.numel() * static_cast<int64_t>(sizeof(T)));
     parallel_for(dx.numel(), grain, [&](int64_t begin, int64_t end) {
-      run<Op, T>(x + begin, y + begin, end - begin);
+      write_streamed(stream, y + begin, end - begin, [&](T* out, int64_t off, int64_t m) {
+        run<Op, T>(x + begin + off, out, m);
+      });
     });
     return XHAL_OK;
   });

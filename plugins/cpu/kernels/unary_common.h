@@ -11,6 +11,7 @@
 #include <type_traits>
 
 #include "common.h"
+#include "stream_store.h"
 
 namespace xhal_cpu {
 
@@ -77,8 +78,11 @@ xhal_status_t unary_map(const char* op, const xhal_kernel_context_t* ctx, const 
                 to_string(dy).c_str(), to_string(dx).c_str());
   const T* x = data_as<const T>(X);
   T* y = data_as<T>(Y);
+  const bool stream = should_stream(2 * dx.numel() * static_cast<int64_t>(sizeof(T)));
   parallel_for(dx.numel(), grain, [&](int64_t begin, int64_t end) {
-    unary_detail::map_n<T, F>(f, x + begin, y + begin, end - begin);
+    write_streamed(stream, y + begin, end - begin, [&](T* out, int64_t off, int64_t m) {
+      unary_detail::map_n<T, F>(f, x + begin + off, out, m);
+    });
   });
   return XHAL_OK;
 }

@@ -1,0 +1,45 @@
+// Streaming (non-temporal) output for large elementwise kernels.
+//
+// Once a kernel's inputs and output together exceed the L2 caches of the threads running it,
+// its output will not be read back from cache, and ordinary stores make each core first read
+// every output line it is about to overwrite (read-for-ownership): a third of the memory
+// traffic, wasted. Streaming stores write whole lines without reading them. Measured on the
+// development machine (relu, float32): 0.45-0.65x the time from 1e6 to 1e7 elements; below
+// about the L2 size they lose (1.2-1.7x at 2.5e5), hence the threshold.
+#pragma once
+
+#include <algorithm>
+#include <cstdint>
+
+namespace xhal_cpu {
+
+// Whether a kernel that touches `bytes` in all (inputs and output) should stream its output.
+bool should_stream(int64_t bytes);
+
+// Copies `bytes` from a small cache-resident buffer to `dst`, streaming every whole 16-byte
+// aligned piece of `dst` (plain stores for the unaligned ends; plain memcpy off x86-64).
+void stream_copy(void* dst, const void* src, int64_t bytes);
+
+// Orders this thread's streaming stores before whatever it does next (the thread pool's
+// join publishes them to the caller).
+void stream_fence();
+
+// Runs compute(block, offset, count) over [0, n) so that it writes out[0, n): directly when
+// `stream` is false; otherwise block by block into a 1 KiB buffer that is streamed to `out`.
+template <class T, class F>
+void write_streamed(bool stream, T* out, int64_t n, F&& compute) {
+  if (!stream) {
+    compute(out, int64_t{0}, n);
+    return;
+  }
+  constexpr int64_t kBlock = 1024 / sizeof(T) > 0 ? 1024 / sizeof(T) : 1;
+  alignas(64) T buf[kBlock];
+  for (int64_t off = 0; off < n; off += kBlock) {
+    const int64_t m = std::min(kBlock, n - off);
+    compute(static_cast<T*>(buf), off, m);
+    stream_copy(out + off, buf, m * static_cast<int64_t>(sizeof(T)));
+  }
+  stream_fence();
+}
+
+}  // namespace xhal_cpu
