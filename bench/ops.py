@@ -1,15 +1,16 @@
 """Per-op throughput of the xhal CPU plugin against numpy and ONNX Runtime's CPU provider.
 
-    python bench/ops.py [--threads N] [--filter SUBSTRING] [--quick] [--json FILE]
+    python bench/ops.py [--threads N] [--filter SUBSTRING] [--quick] [--rounds R] [--json FILE]
 
 Every workload runs, in one process and on the same thread count, through xhal
 (``xhal.ops.<op>`` on cpu:0), numpy (where numpy has the op) and ONNX Runtime (a one-node model
-of the op's ONNX mapping). The table gives the median time of each and the ratio of xhal's
-time to each peer's (< 1.0: xhal is faster). GEMM-shaped work also gets GFLOP/s.
+of the op's ONNX mapping). The implementations take turns, one timed batch each, for R rounds;
+the table gives each one's fastest batch (time per call) and the ratio of xhal's time to each
+peer's (< 1.0: xhal is faster). GEMM-shaped work also gets GFLOP/s.
 
 Figures, not tests: nothing here asserts. The machines this project runs on set
 OPENBLAS_CORETYPE/OPENBLAS_L2_SIZE, which slow OpenBLAS (numpy's and xhal's alike) to its AVX2
-kernel; ``bench/run.sh`` runs this script with and without them.
+kernel; bench/README.md shows how to run this script with and without them.
 """
 
 from __future__ import annotations
@@ -17,7 +18,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import statistics
 import sys
 import time
 from collections.abc import Callable
@@ -113,23 +113,25 @@ def workloads(quick: bool) -> list[Workload]:
     return w
 
 
-def measure(fn: Callable[[], Any], min_time: float = 0.2, repeats: int = 5) -> float:
-    """Median seconds per call over `repeats` batches, each running >= min_time/repeats."""
-    # The previous implementation's thread pool (OpenBLAS, ONNX Runtime) spins for a while
-    # after its last call; on a 2-core machine those spinning threads would be timed here.
-    time.sleep(0.2)
+def calibrate(fn: Callable[[], Any], batch_time: float) -> int:
+    """Calls per timed batch so that one batch takes about `batch_time` seconds."""
     fn()  # warm up: caches, allocator, lazy initialisation
     t0 = time.perf_counter()
     fn()
     once = max(time.perf_counter() - t0, 1e-7)
-    per_batch = max(1, int(min_time / repeats / once))
-    samples = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        for _ in range(per_batch):
-            fn()
-        samples.append((time.perf_counter() - t0) / per_batch)
-    return statistics.median(samples)
+    return max(1, int(batch_time / once))
+
+
+def time_batch(fn: Callable[[], Any], calls: int, threads: int) -> float:
+    """Seconds per call over one batch of `calls` calls."""
+    if threads > 1:
+        # The previous implementation's thread pool (OpenBLAS, ONNX Runtime) spins for a while
+        # after its last call; on a 2-core machine those spinning threads would be timed here.
+        time.sleep(0.05)
+    t0 = time.perf_counter()
+    for _ in range(calls):
+        fn()
+    return (time.perf_counter() - t0) / calls
 
 
 def ort_session(wl: Workload, threads: int) -> Callable[[], Any] | None:
@@ -167,16 +169,25 @@ def xhal_call(wl: Workload) -> Callable[[], Any] | None:
     return lambda: fn(*args, **wl.attrs)
 
 
-def run(threads: int, name_filter: str | None, quick: bool) -> list[dict[str, Any]]:
+def run(threads: int, name_filter: str | None, quick: bool, rounds: int) -> list[dict[str, Any]]:
     rows = []
     for wl in workloads(quick):
         if name_filter and name_filter not in wl.name:
             continue
-        row: dict[str, Any] = {"workload": wl.name, "threads": threads}
+        row: dict[str, Any] = {"workload": wl.name, "threads": threads, "rounds": rounds}
         impls = {"xhal": xhal_call(wl), "ort": ort_session(wl, threads),
                  "numpy": (lambda wl=wl: wl.numpy_fn(*wl.inputs)) if wl.numpy_fn else None}
-        for key, fn in impls.items():
-            row[key] = measure(fn) if fn is not None else None
+        fns = {key: fn for key, fn in impls.items() if fn is not None}
+        calls = {key: calibrate(fn, 0.04) for key, fn in fns.items()}
+        # The machines are shared: a neighbour's burst only ever adds time, and it can last
+        # longer than one implementation's turn. So the implementations take turns batch by
+        # batch, and each keeps its fastest batch.
+        samples: dict[str, list[float]] = {key: [] for key in fns}
+        for _ in range(rounds):
+            for key, fn in fns.items():
+                samples[key].append(time_batch(fn, calls[key], threads))
+        for key in impls:
+            row[key] = min(samples[key]) if key in samples else None
         if row["xhal"] is not None:
             for peer in ("numpy", "ort"):
                 if row[peer]:
@@ -211,6 +222,8 @@ def main() -> int:
     parser.add_argument("--filter")
     parser.add_argument("--quick", action="store_true", help="a few small workloads")
     parser.add_argument("--json", help="write the rows as JSON")
+    parser.add_argument("--rounds", type=int, default=7,
+                        help="interleaved timed batches per implementation (the fastest counts)")
     args = parser.parse_args()
     # The thread counts must be set before numpy's OpenBLAS and xhal's plugin start.
     if os.environ.get("XHAL_CPU_THREADS") != str(args.threads):
@@ -221,7 +234,7 @@ def main() -> int:
     print(f"threads {args.threads}, OPENBLAS_CORETYPE={coretype}")
     print(f"{'workload':<38} {'xhal ms':>9} {'numpy ms':>9} {'ort ms':>9}   "
           f"{'x/np':>5}  {'x/ort':>5}  {'GFLOP/s':>7}")
-    rows = run(args.threads, args.filter, args.quick)
+    rows = run(args.threads, args.filter, args.quick, args.rounds)
     if args.json:
         with open(args.json, "w", encoding="utf-8") as fh:
             json.dump({"threads": args.threads, "openblas_coretype": coretype, "rows": rows},

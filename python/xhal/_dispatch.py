@@ -37,7 +37,7 @@ class _Plan:
     the general path."""
 
     __slots__ = ("op_id", "version", "inputs", "defaults", "allowed", "rules", "simple",
-                 "variadic_out", "has_decomposition", "native")
+                 "variadic_out", "has_decomposition", "native", "shape_cache")
 
     def __init__(self, spec: dict[str, Any]) -> None:
         from .shape_rules import RULES, parse_rule
@@ -72,6 +72,7 @@ class _Plan:
         if any(rule is None for rule, *_ in self.rules):
             self.simple = False
         self.native = self._native_fast_op(spec) if self.simple else None
+        self.shape_cache: dict[Any, list[list[int]]] = {}
 
     # Shape rules the native fast path computes itself (FastOp::Rule in fast_op.cpp).
     _NATIVE_RULES = {"same": 0, "broadcast": 1, "matmul": 2, "gemm": 3}
@@ -102,6 +103,7 @@ class _Plan:
 
 
 _PLANS: dict[str, _Plan] = {}
+_SHAPE_CACHE_SIZE = 256  # entries per op; cleared when full
 
 
 def _fast_call(plan: _Plan, inputs: tuple, attrs: dict[str, Any]) -> tuple[Device, list]:
@@ -139,15 +141,29 @@ def _fast_call(plan: _Plan, inputs: tuple, attrs: dict[str, Any]) -> tuple[Devic
         if allowed_values is not None and value not in allowed_values:
             raise _Slow
         values[name] = passed[name] = value
-    outputs = []
-    for rule, argspec, arg_names, out_type, out_dtype in plan.rules:
-        args = [shapes[i] if i >= 0 else values[a] for i, a in argspec]
-        try:
-            shape = rule(*args, names=arg_names)
-        except Exception:  # the general path reports it with the op, rule and shapes
-            raise _Slow from None
-        dtype = bound[out_type] if out_dtype is None else out_dtype
-        outputs.append(_C.TensorImpl.empty(dev.index, dtype, list(shape)))
+    # Shape rules cost more than a small kernel (conv's geometry: ~8 us); a model calls each op
+    # with the same shapes and attributes over and over, so their results are remembered.
+    try:
+        key: Any = (tuple(None if s is None else tuple(s) for s in shapes),
+                    tuple((k, tuple(v) if isinstance(v, list) else v) for k, v in passed.items()))
+        out_shapes = plan.shape_cache.get(key)
+    except TypeError:  # an unhashable attribute value (a numpy array): no caching
+        key, out_shapes = None, None
+    if out_shapes is None:
+        out_shapes = []
+        for rule, argspec, arg_names, *_ in plan.rules:
+            args = [shapes[i] if i >= 0 else values[a] for i, a in argspec]
+            try:
+                out_shapes.append(list(rule(*args, names=arg_names)))
+            except Exception:  # the general path reports it with the op, rule and shapes
+                raise _Slow from None
+        if key is not None:
+            if len(plan.shape_cache) >= _SHAPE_CACHE_SIZE:
+                plan.shape_cache.clear()
+            plan.shape_cache[key] = out_shapes
+    outputs = [_C.TensorImpl.empty(dev.index, bound[out_type] if out_dtype is None else out_dtype,
+                                   shape)
+               for (*_, out_type, out_dtype), shape in zip(plan.rules, out_shapes, strict=True)]
     _C.launch(dev.index, plan.op_id, plan.version, impls, passed, outputs)
     return dev, outputs
 
