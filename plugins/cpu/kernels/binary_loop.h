@@ -114,6 +114,13 @@ void loop_all(const Loop<N>& l, int64_t n, const Run& run) {
 
 // ---- binary runs ---------------------------------------------------------------------------
 
+// A functor may declare `static constexpr bool heavy = true` (pow, mod): its loop is
+// compute-bound, so its output is not streamed (stream_store.h).
+template <class F, class = void>
+inline constexpr bool kHeavy = false;
+template <class F>
+inline constexpr bool kHeavy<F, std::void_t<decltype(F::heavy)>> = F::heavy;
+
 // c[i] = f(a[i * sa], b[i * sb]) for i < n, sa and sb each 0 or 1, over compute types. The four
 // stride cases get their own loop so each one vectorises.
 template <class F, class A, class B, class C>
@@ -205,8 +212,9 @@ xhal_status_t binary_apply(const char* name, const xhal_kernel_context_t* ctx,
   const TA* a = data_as<const TA>(A);
   const TB* b = data_as<const TB>(B);
   TC* c = data_as<TC>(C);
-  // Streaming pays only for long runs (short ones would write partial cache lines).
-  const bool stream = loop.dims[loop.rank - 1] >= 1024 &&
+  // Streaming pays only for memory-bound ops and long runs (short ones would write partial
+  // cache lines).
+  const bool stream = !kHeavy<F> && loop.dims[loop.rank - 1] >= 1024 &&
                       should_stream(numel(A) * static_cast<int64_t>(sizeof(TA)) +
                                     numel(B) * static_cast<int64_t>(sizeof(TB)) +
                                     n * static_cast<int64_t>(sizeof(TC)));

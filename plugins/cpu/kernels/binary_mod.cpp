@@ -22,6 +22,7 @@ inline T int_rem(T a, T b) {
 }
 
 struct ModTrunc {
+  static constexpr bool heavy = true;  // a division (fmod) per element
   template <class T>
   T operator()(T a, T b) const {
     if constexpr (std::is_integral_v<T>)
@@ -32,6 +33,7 @@ struct ModTrunc {
 };
 
 struct ModFloor {
+  static constexpr bool heavy = true;
   template <class T>
   T operator()(T a, T b) const {
     if constexpr (std::is_integral_v<T>) {

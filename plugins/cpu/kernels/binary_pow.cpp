@@ -13,6 +13,7 @@ namespace xhal_cpu {
 namespace {
 
 struct PowOp {
+  static constexpr bool heavy = true;  // a pow() call per element
   template <class A, class B>
   A operator()(A x, B y) const {
     const double r = std::pow(static_cast<double>(x), static_cast<double>(y));

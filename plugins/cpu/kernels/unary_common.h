@@ -64,6 +64,10 @@ void map_n(const F& f, const T* x, T* y, int64_t n) {
 
 }  // namespace unary_detail
 
+// Grains: cheap ops (a compare, a negation) vs transcendental ones.
+constexpr int64_t kCheapGrain = kParallelGrain;
+constexpr int64_t kMathGrain = kParallelGrain / 8;
+
 // Checks X and Y (dtype T, equal shapes) and writes Y = f(X) elementwise, in parallel.
 template <class T, class F>
 xhal_status_t unary_map(const char* op, const xhal_kernel_context_t* ctx, const xhal_tensor_t* X,
@@ -78,7 +82,9 @@ xhal_status_t unary_map(const char* op, const xhal_kernel_context_t* ctx, const 
                 to_string(dy).c_str(), to_string(dx).c_str());
   const T* x = data_as<const T>(X);
   T* y = data_as<T>(Y);
-  const bool stream = should_stream(2 * dx.numel() * static_cast<int64_t>(sizeof(T)));
+  // Only memory-bound (cheap) ops gain from streaming stores; see stream_store.h.
+  const bool stream =
+      grain >= kCheapGrain && should_stream(2 * dx.numel() * static_cast<int64_t>(sizeof(T)));
   parallel_for(dx.numel(), grain, [&](int64_t begin, int64_t end) {
     write_streamed(stream, y + begin, end - begin, [&](T* out, int64_t off, int64_t m) {
       unary_detail::map_n<T, F>(f, x + begin + off, out, m);
@@ -86,10 +92,6 @@ xhal_status_t unary_map(const char* op, const xhal_kernel_context_t* ctx, const 
   });
   return XHAL_OK;
 }
-
-// Grains: cheap ops (a compare, a negation) vs transcendental ones.
-constexpr int64_t kCheapGrain = kParallelGrain;
-constexpr int64_t kMathGrain = kParallelGrain / 8;
 
 // The generic kernel entry of a unary op without attributes the kernel needs: Op{} is the functor.
 template <class Op, class T, class Attrs>
