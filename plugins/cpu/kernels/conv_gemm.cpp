@@ -10,8 +10,7 @@
 //   place (no im2col at all); the extra columns are dropped when the result is copied out.
 // - otherwise, i.e. strided 1x1 and 3-D (pack_block): columns are cut into blocks of whole
 //   32-position panels (K x Nc floats within about 1 MiB, to stay in L2) and each block's
-//   im2col is written straight into the panel layout the kernel streams; stride-2 rows are
-//   split with vector permutes.
+//   im2col is gathered straight into the panel layout the kernel streams.
 // Threads take (column range, output-channel range) tasks from the plugin's pool; OpenBLAS is
 // not involved, so its threads never compete with the pool's.
 #include "conv_gemm.h"
@@ -59,66 +58,46 @@ float* direct_scratch(size_t n) {
 #pragma GCC target("avx512f,avx2,fma")
 
 // Packs positions [p0, p0 + nc) of im2col(x) into panels: dst[(p / 32) * K * 32 + r * 32 +
-// p % 32] for r < K (K = channels * taps), zero beyond nc up to a whole panel. `row` is scratch
-// of at least nc floats.
+// p % 32] for r < K (K = channels * taps), zero beyond nc up to a whole panel.
+// Which input element (if any) feeds position p through tap t does not depend on the channel,
+// so it is worked out once per block: an element offset into the channel's plane and a
+// validity bit (padding reads as zero). Each row r = (c, t) of the panels is then gathered
+// from channel c's plane, 8 positions per instruction (64-bit offsets: planes of any size).
 void pack_block(const Geom& g, int64_t channels, const float* x, int64_t p0, int64_t nc,
-                float* dst, float* row) {
-  const int64_t ks = g.k_size(), is = g.in_size(), ow_n = g.out[2];
+                float* dst) {
+  const int64_t ks = g.k_size(), is = g.in_size();
   const int64_t K = channels * ks;
-  const int64_t panels = (nc + kNr - 1) / kNr;
-  const int64_t q0 = p0 / ow_n, q1 = (p0 + nc - 1) / ow_n;  // output rows (od, oh) touched
-  for (int64_t r = 0; r < K; ++r) {
-    const int64_t c = r / ks, t = r % ks;
+  const int64_t groups = (nc + kNr - 1) / kNr * (kNr / 8);  // 8-position groups, whole panels
+  thread_local std::vector<int64_t> offsets;
+  thread_local std::vector<uint8_t> valid;
+  offsets.assign(static_cast<size_t>(ks * groups * 8), 0);
+  valid.assign(static_cast<size_t>(ks * groups), 0);
+  for (int64_t t = 0; t < ks; ++t) {
     const int64_t kd = t / (g.k[1] * g.k[2]), kh = (t / g.k[2]) % g.k[1], kw = t % g.k[2];
-    const float* xc = x + c * is;
-    const int64_t offw = kw * g.d[2] - g.pb[2];
-    int64_t lo, hi;
-    valid_range(ow_n, g.in[2], g.s[2], offw, &lo, &hi);
-    for (int64_t q = q0; q <= q1; ++q) {
-      const int64_t od = q / g.out[1], oh = q % g.out[1];
-      const int64_t a = std::max<int64_t>(0, p0 - q * ow_n);            // first ow in block
-      const int64_t b = std::min<int64_t>(ow_n, p0 + nc - q * ow_n);    // end ow in block
-      float* out = row + (q * ow_n + a - p0);  // out[j] is output column a + j
+    int64_t* off = offsets.data() + t * groups * 8;
+    uint8_t* ok = valid.data() + t * groups;
+    for (int64_t j = 0; j < nc; ++j) {
+      const int64_t p = p0 + j;
+      const int64_t ow = p % g.out[2], oh = (p / g.out[2]) % g.out[1], od = p / (g.out[2] * g.out[1]);
       const int64_t id = od * g.s[0] - g.pb[0] + kd * g.d[0];
       const int64_t ih = oh * g.s[1] - g.pb[1] + kh * g.d[1];
-      const int64_t l = std::max(a, lo), h = std::min(b, hi);
-      if (id < 0 || id >= g.in[0] || ih < 0 || ih >= g.in[1] || l >= h) {
-        std::fill(out, out + (b - a), 0.f);
-        continue;
-      }
-      // src[ow * sw] is the input under output column ow.
-      const float* src = xc + (id * g.in[1] + ih) * g.in[2] + offw;
-      std::fill(out, out + (l - a), 0.f);
-      if (g.s[2] == 1) {
-        std::memcpy(out + (l - a), src + l, static_cast<size_t>(h - l) * sizeof(float));
-      } else {
-        const int64_t sw = g.s[2];
-        int64_t ow = l;
-        if (sw == 2) {  // even elements of two vectors; the last input is never read past
-          const __m512i even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24,
-                                                 26, 28, 30);
-          for (; ow < h; ow += 16) {
-            // Columns ow .. ow + n - 1 read src[2 * ow .. 2 * (ow + n - 1)] and nothing past.
-            const int64_t n = std::min<int64_t>(16, h - ow), last = 2 * n - 1;
-            const auto m0 = static_cast<__mmask16>(last >= 16 ? 0xFFFFu : (1u << last) - 1u);
-            const auto m1 = static_cast<__mmask16>(last <= 16 ? 0u : (1u << (last - 16)) - 1u);
-            const auto keep = static_cast<__mmask16>(n >= 16 ? 0xFFFFu : (1u << n) - 1u);
-            const __m512 v0 = _mm512_maskz_loadu_ps(m0, src + 2 * ow);
-            const __m512 v1 = _mm512_maskz_loadu_ps(m1, src + 2 * ow + 16);
-            _mm512_mask_storeu_ps(out + (ow - a), keep, _mm512_permutex2var_ps(v0, even, v1));
-          }
-        }
-        for (; ow < h; ++ow) out[ow - a] = src[ow * sw];
-      }
-      std::fill(out + (h - a), out + (b - a), 0.f);
+      const int64_t iw = ow * g.s[2] - g.pb[2] + kw * g.d[2];
+      if (id < 0 || id >= g.in[0] || ih < 0 || ih >= g.in[1] || iw < 0 || iw >= g.in[2]) continue;
+      off[j] = (id * g.in[1] + ih) * g.in[2] + iw;
+      ok[j / 8] = static_cast<uint8_t>(ok[j / 8] | (1u << (j % 8)));
     }
+  }
+  for (int64_t r = 0; r < K; ++r) {
+    const int64_t c = r / ks, t = r % ks;
+    const float* xc = x + c * is;
+    const int64_t* off = offsets.data() + t * groups * 8;
+    const uint8_t* ok = valid.data() + t * groups;
     float* d = dst + r * kNr;
-    for (int64_t jp = 0; jp + 1 < panels; ++jp)
-      std::memcpy(d + jp * K * kNr, row + jp * kNr, kNr * sizeof(float));
-    const int64_t last = (panels - 1) * kNr, tail = nc - last;
-    float* dl = d + (panels - 1) * K * kNr;
-    std::memcpy(dl, row + last, static_cast<size_t>(tail) * sizeof(float));
-    std::fill(dl + tail, dl + kNr, 0.f);
+    for (int64_t q = 0; q < groups; ++q) {
+      const __m512i idx = _mm512_loadu_si512(off + q * 8);
+      const __m256 v = _mm512_mask_i64gather_ps(_mm256_setzero_ps(), ok[q], idx, xc, 4);
+      _mm256_storeu_ps(d + (q * 8 / kNr) * K * kNr + q * 8 % kNr, v);
+    }
   }
 }
 
@@ -199,19 +178,20 @@ inline __mmask16 lanes(int64_t lo, int64_t hi) {
 }
 
 // The in-place kernel: as micro_kernel, but row k of B is the 32 floats at B + off[k] (a
-// shifted window of the padded input), and all 32 columns are stored.
+// shifted window of the padded input); only the first ncols columns of C are read and stored.
 template <int MR>
 void direct_kernel(int64_t kc, const float* A, int64_t lda, const float* B, const int64_t* off,
-                   float* C, int64_t ldc, bool first, const float* bias) {
+                   float* C, int64_t ldc, int64_t ncols, bool first, const float* bias) {
   __m512 acc0[MR], acc1[MR];
+  const __mmask16 m0 = lanes(0, ncols), m1 = lanes(0, ncols - 16);
 #pragma GCC unroll 12
   for (int i = 0; i < MR; ++i) {
     if (first) {
       acc0[i] = _mm512_set1_ps(bias != nullptr ? bias[i] : 0.f);
       acc1[i] = acc0[i];
     } else {
-      acc0[i] = _mm512_loadu_ps(C + i * ldc);
-      acc1[i] = _mm512_loadu_ps(C + i * ldc + 16);
+      acc0[i] = _mm512_maskz_loadu_ps(m0, C + i * ldc);
+      acc1[i] = _mm512_maskz_loadu_ps(m1, C + i * ldc + 16);
     }
   }
   const float* a[MR];
@@ -229,13 +209,13 @@ void direct_kernel(int64_t kc, const float* A, int64_t lda, const float* B, cons
   }
 #pragma GCC unroll 12
   for (int i = 0; i < MR; ++i) {
-    _mm512_storeu_ps(C + i * ldc, acc0[i]);
-    _mm512_storeu_ps(C + i * ldc + 16, acc1[i]);
+    _mm512_mask_storeu_ps(C + i * ldc, m0, acc0[i]);
+    _mm512_mask_storeu_ps(C + i * ldc + 16, m1, acc1[i]);
   }
 }
 
 using DirectFn = void (*)(int64_t, const float*, int64_t, const float*, const int64_t*, float*,
-                          int64_t, bool, const float*);
+                          int64_t, int64_t, bool, const float*);
 
 DirectFn direct_for(int mr) {
   static const DirectFn table[kMr + 1] = {
@@ -281,9 +261,14 @@ void conv_direct(const Geom& g, int64_t channels, int64_t M, const float* x, con
   }
   // The last panel of the wide grid reads past the phases' end: zeroed slack.
   const size_t xp_n = static_cast<size_t>(std::max(reach, channels * nph * plane));
-  const size_t yw_n = static_cast<size_t>(M * width);
+  // Without dropped columns (Wq == Wo: no padding along w, as in a strided 1x1) the wide grid
+  // is Y itself, written in place with the last panel masked; otherwise a [M, width] buffer
+  // that is copied out at the end.
+  const bool in_place = Wq == Wo;
+  const int64_t ldy = in_place ? Pw : width;
+  const size_t yw_n = in_place ? 0 : static_cast<size_t>(M * width);
   float* xp = direct_scratch(xp_n + yw_n);
-  float* yw = xp + xp_n;
+  float* yw = in_place ? y : xp + xp_n;
   std::memset(xp, 0, xp_n * sizeof(float));
   const __m512i even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28,
                                          30);
@@ -297,6 +282,8 @@ void conv_direct(const Geom& g, int64_t channels, int64_t M, const float* x, con
                      // Phase b of this row (or null when no tap reads it): dst(b)[j] holds
                      // padded column j * sw + b.
                      const int64_t* sl = slot.data() + (hp % sh) * sw;
+                     if (std::all_of(sl, sl + sw, [](int64_t v) { return v < 0; }))
+                       continue;  // no tap reads this row (odd rows of a strided 1x1)
                      float* row = xp + c * nph * plane + (hp / sh) * Wq;
                      auto dst = [&](int64_t b) {
                        return sl[b] < 0 ? nullptr : row + sl[b] * plane;
@@ -362,8 +349,8 @@ void conv_direct(const Geom& g, int64_t channels, int64_t M, const float* x, con
         const int64_t kc = std::min(kKc, K - k0);
         auto tile = [&](int64_t i, int64_t jp) {
           const int mr = static_cast<int>(std::min<int64_t>(kMr, m1 - i));
-          direct_for(mr)(kc, w + i * K + k0, K, xp + jp * kNr, off + k0,
-                         yw + i * width + jp * kNr, width, k0 == 0,
+          direct_for(mr)(kc, w + i * K + k0, K, xp + jp * kNr, off + k0, yw + i * ldy + jp * kNr,
+                         ldy, std::min(kNr, ldy - jp * kNr), k0 == 0,
                          bias != nullptr ? bias + i : nullptr);
         };
         if (few) {
@@ -376,6 +363,7 @@ void conv_direct(const Geom& g, int64_t channels, int64_t M, const float* x, con
       }
     }
   });
+  if (in_place) return;
   parallel_for(M, std::max<int64_t>(1, kParallelGrain / std::max<int64_t>(Pw, 1)),
                [&](int64_t m0, int64_t m1) {
                  for (int64_t m = m0; m < m1; ++m)
@@ -429,14 +417,13 @@ void conv_gemm_f32(const Geom& g, int64_t channels, int64_t M, const float* x, c
   const int64_t grain = K * nc * kMr >= kParallelGrain ? 1 : tasks;
   parallel_for(tasks, grain, [&](int64_t t0, int64_t t1) {
     const int64_t panels = nc / kNr;
-    float* buf = scratch<float>(static_cast<size_t>(panels * K * kNr + nc));
-    float* row = buf + panels * K * kNr;
+    float* buf = scratch<float>(static_cast<size_t>(panels * K * kNr));
     int64_t packed_block = -1;
     for (int64_t t = t0; t < t1; ++t) {
       const int64_t blk = t / msplit, ms = t % msplit;
       const int64_t p0 = blk * nc, n = std::min(nc, P - p0);
       if (blk != packed_block) {
-        pack_block(g, channels, x, p0, n, buf, row);
+        pack_block(g, channels, x, p0, n, buf);
         packed_block = blk;
       }
       const int64_t m0 = std::min(M, tiles * ms / msplit * kMr);
