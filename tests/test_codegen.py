@@ -2,7 +2,8 @@
 
 * the installed <xhal/xhal_ops.h> compiles as C99 and C++17 with -Wall -Wextra -Werror
   -pedantic, alone and together with xhal_abi.h and xhal_runtime.h, and its attribute
-  initialisers set the spec defaults;
+  initialisers set the spec defaults; every plugin-kit header (<xhal/kit/*.h>) is installed
+  and compiles alone as C++17;
 * op ids, type variables, inputs, outputs and attributes in the header and in the installed
   ``_specs.json`` are those of the installed specs (the header is parsed as text);
 * the Python op wrappers carry the spec's docstring and signature;
@@ -83,6 +84,25 @@ def test_headers_compile_strictly(language: str, includes: str, tmp_path: Path) 
     compiler = tu.c_compiler() if ext == "c" else tu.cxx_compiler()
     tu.run([compiler, *std, *STRICT, f"-I{tu.include_dir()}", "-c", src,
             "-o", tmp_path / "tu.o"])
+
+
+KIT_SOURCE = Path(__file__).resolve().parents[1] / "hal" / "include" / "xhal" / "kit"
+
+
+def test_kit_headers_installed() -> None:
+    """Every plugin-kit header of the source tree is installed next to the ABI headers."""
+    installed = sorted(p.name for p in (tu.include_dir() / "xhal" / "kit").glob("*.h"))
+    assert installed == sorted(p.name for p in KIT_SOURCE.glob("*.h"))
+
+
+@pytest.mark.parametrize("name", sorted(p.stem for p in KIT_SOURCE.glob("*.h")))
+def test_kit_header_compiles_alone(name: str, tmp_path: Path) -> None:
+    """A kit header is self-contained C++17, clean under the strict warnings plugins use."""
+    src = tmp_path / "tu.cpp"
+    src.write_text(f"#include <xhal/kit/{name}.h>\nint main() {{ return 0; }}\n",
+                   encoding="utf-8")
+    tu.run([tu.cxx_compiler(), "-std=c++17", *STRICT, "-Wshadow", "-Wconversion",
+            f"-I{tu.include_dir()}", "-c", src, "-o", tmp_path / "tu.o"])
 
 
 def _as_float32(value: float) -> float:

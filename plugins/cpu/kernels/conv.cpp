@@ -162,36 +162,17 @@ xhal_status_t conv_kernel(const xhal_kernel_context_t* ctx, const xhal_tensor_t*
     XHAL_CPU_TRY(check_tensor(kOp, "output Y", Y, dt));
     const xhal_conv_v1_attrs_t at = read_attrs(given, xhal_conv_v1_attrs_init);
     const Dims dx = dims_of(X), dw = dims_of(W), dy = dims_of(Y);
-    if (dx.rank < 3 || dw.rank != dx.rank)
-      return fail(XHAL_ERROR_INVALID_ARGUMENT,
-                  "conv: X %s must be [N, C, spatial...] and W %s of the same rank",
-                  to_string(dx).c_str(), to_string(dw).c_str());
-    const int n = dx.rank - 2;
-    const int64_t N = dx[0], C = dx[1], M = dw[0], group = at.group;
-    if (group < 1 || C % group != 0 || M % group != 0 || dw[1] * group != C)
-      return fail(XHAL_ERROR_INVALID_ARGUMENT,
-                  "conv: group %lld must divide C and M, and W[1] * group must equal C "
-                  "(X %s, W %s)",
-                  static_cast<long long>(group), to_string(dx).c_str(), to_string(dw).c_str());
-    if (B != nullptr && (dims_of(B).rank != 1 || dims_of(B)[0] != M))
-      return fail(XHAL_ERROR_INVALID_ARGUMENT, "conv: B %s must be [%lld]",
-                  to_string(dims_of(B)).c_str(), static_cast<long long>(M));
-    if (at.kernel_shape_count != 0) {
-      bool same = at.kernel_shape_count == n;
-      for (int i = 0; same && i < n; ++i) same = at.kernel_shape[i] == dw[2 + i];
-      if (!same)
-        return fail(XHAL_ERROR_INVALID_ARGUMENT, "conv: kernel_shape %s differs from W %s",
-                    convk::ints_to_string(at.kernel_shape, at.kernel_shape_count).c_str(),
-                    to_string(dw).c_str());
-    }
+    const Dims db = B != nullptr ? dims_of(B) : Dims();
     Geom g;
-    XHAL_CPU_TRY(convk::geom_basics(kOp, dx, &dw.d[2], n, at.strides, at.strides_count,
-                                    at.dilations, at.dilations_count, &g));
-    XHAL_CPU_TRY(convk::conv_pool_geom(kOp, at.auto_pad, at.pads, at.pads_count, 0, &g));
-    Dims expect;
-    expect.push_back(N);
-    expect.push_back(M);
-    for (int i = 0; i < n; ++i) expect.push_back(g.out[3 - n + i]);
+    std::vector<int64_t> shape;
+    std::string err;
+    XHAL_CPU_TRY(convk::kit_status(
+        kOp,
+        xhal::kit::conv_geometry(dx.d, dx.rank, dw.d, dw.rank, B != nullptr ? db.d : nullptr,
+                                 db.rank, at, &g, &shape, &err),
+        err));
+    const int64_t N = dx[0], C = dx[1], M = dw[0], group = at.group;
+    const Dims expect = xhal::kit::to_shape<Dims>(shape);
     if (expect != dy)
       return fail(XHAL_ERROR_INVALID_ARGUMENT, "conv: output Y has shape %s; expected %s",
                   to_string(dy).c_str(), to_string(expect).c_str());

@@ -1,6 +1,6 @@
 // Helpers of the convolution family (conv, conv_transpose, pools, einsum): element types with
 // their compute type (bfloat16 included), widening/narrowing buffers, and the spatial geometry
-// that ONNX's shape inference defines (python/xhal/shape_rules/nn_conv.py computes the same).
+// (ONNX's shape inference, from the SDK's plugin kit).
 #pragma once
 
 #include <cstdint>
@@ -8,6 +8,8 @@
 #include <string>
 #include <type_traits>
 #include <vector>
+
+#include <xhal/kit/conv_geometry.h>
 
 #include "common.h"
 
@@ -161,12 +163,6 @@ F* scratch(size_t n) {
   return buf.data();
 }
 
-// Floor division (the shape rules' Python `//`), b > 0.
-inline int64_t floor_div(int64_t a, int64_t b) {
-  const int64_t q = a / b;
-  return (a % b != 0 && a < 0) ? q - 1 : q;
-}
-
 // Positions o in [0, count) with o * s + off in [0, limit): returns [lo, hi), possibly empty.
 inline void valid_range(int64_t count, int64_t limit, int64_t s, int64_t off, int64_t* lo,
                         int64_t* hi) {
@@ -178,29 +174,14 @@ inline void valid_range(int64_t count, int64_t limit, int64_t s, int64_t off, in
   *hi = h;
 }
 
-// Spatial geometry, always 3-D: 1-D and 2-D ops get leading unit axes (k = s = d = 1, no pads).
-struct Geom {
-  int n = 0;  // the op's spatial rank (1..3)
-  int64_t in[3] = {1, 1, 1}, k[3] = {1, 1, 1}, s[3] = {1, 1, 1}, d[3] = {1, 1, 1};
-  int64_t pb[3] = {0, 0, 0}, pe[3] = {0, 0, 0}, out[3] = {1, 1, 1};
-  int64_t in_size() const { return in[0] * in[1] * in[2]; }
-  int64_t out_size() const { return out[0] * out[1] * out[2]; }
-  int64_t k_size() const { return k[0] * k[1] * k[2]; }
-};
+// The spatial geometry (pads, output sizes) is the SDK kit's (<xhal/kit/conv_geometry.h>), the
+// same code the CUDA plugin runs; conv_gemm and the kernels keep the name Geom.
+using Geom = xhal::kit::ConvGeometry;
 
-// Fills g.in, g.k, g.s, g.d from the op's spatial shape, kernel and attributes (empty lists
-// mean 1); validates their lengths. Pads and outputs are filled by the callers.
-xhal_status_t geom_basics(const char* op, const Dims& x, const int64_t* kernel, int n,
-                          const int64_t* strides, int64_t strides_count, const int64_t* dilations,
-                          int64_t dilations_count, Geom* g);
-
-// Conv / pool geometry (ONNX convPoolShapeInference): pads from auto_pad or `pads`, output
-// sizes with ceil_mode. Fails naming the rule (kernel extent vs padded input).
-xhal_status_t conv_pool_geom(const char* op, const char* auto_pad, const int64_t* pads,
-                             int64_t pads_count, int64_t ceil_mode, Geom* g);
-
-// "[2, 3]" of a list attribute.
-std::string ints_to_string(const int64_t* v, int64_t n);
+// A kit result as this plugin's error: "<op>: <message>".
+inline xhal_status_t kit_status(const char* op, xhal_status_t status, const std::string& error) {
+  return status == XHAL_OK ? XHAL_OK : fail(status, "%s: %s", op, error.c_str());
+}
 
 }  // namespace convk
 }  // namespace xhal_cpu

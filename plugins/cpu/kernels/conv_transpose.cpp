@@ -3,7 +3,6 @@
 // i * stride + k * dilation - pad_begin (dropped outside the output), threaded over output
 // channels (each owns its output plane); the bias is added last. float16/bfloat16 in float32.
 #include <algorithm>
-#include <cstring>
 #include <type_traits>
 #include <vector>
 
@@ -99,93 +98,18 @@ xhal_status_t conv_transpose_kernel(const xhal_kernel_context_t* ctx, const xhal
     const xhal_conv_transpose_v1_attrs_t at =
         read_attrs(given, xhal_conv_transpose_v1_attrs_init);
     const Dims dx = dims_of(X), dw = dims_of(W), dy = dims_of(Y);
-    if (dx.rank < 3 || dw.rank != dx.rank)
-      return fail(XHAL_ERROR_INVALID_ARGUMENT,
-                  "conv_transpose: X %s must be [N, C, spatial...] and W %s of the same rank",
-                  to_string(dx).c_str(), to_string(dw).c_str());
-    const int n = dx.rank - 2;
-    const int64_t N = dx[0], C = dx[1], group = at.group;
-    if (group < 1 || C % group != 0 || dw[0] != C)
-      return fail(XHAL_ERROR_INVALID_ARGUMENT,
-                  "conv_transpose: group %lld must divide C and W[0] must equal C (X %s, W %s)",
-                  static_cast<long long>(group), to_string(dx).c_str(), to_string(dw).c_str());
-    const int64_t M = dw[1] * group;
-    if (B != nullptr && (dims_of(B).rank != 1 || dims_of(B)[0] != M))
-      return fail(XHAL_ERROR_INVALID_ARGUMENT, "conv_transpose: B %s must be [%lld]",
-                  to_string(dims_of(B)).c_str(), static_cast<long long>(M));
-    if (at.kernel_shape_count != 0) {
-      bool same = at.kernel_shape_count == n;
-      for (int i = 0; same && i < n; ++i) same = at.kernel_shape[i] == dw[2 + i];
-      if (!same)
-        return fail(XHAL_ERROR_INVALID_ARGUMENT,
-                    "conv_transpose: kernel_shape %s differs from W %s",
-                    convk::ints_to_string(at.kernel_shape, at.kernel_shape_count).c_str(),
-                    to_string(dw).c_str());
-    }
+    const Dims db = B != nullptr ? dims_of(B) : Dims();
     Geom g;
-    XHAL_CPU_TRY(convk::geom_basics(kOp, dx, &dw.d[2], n, at.strides, at.strides_count,
-                                    at.dilations, at.dilations_count, &g));
-    const char* ap = at.auto_pad != nullptr ? at.auto_pad : "NOTSET";
-    const bool same_upper = std::strcmp(ap, "SAME_UPPER") == 0;
-    const bool same_lower = std::strcmp(ap, "SAME_LOWER") == 0;
-    const bool notset = std::strcmp(ap, "NOTSET") == 0;
-    if (!same_upper && !same_lower && !notset && std::strcmp(ap, "VALID") != 0)
-      return fail(XHAL_ERROR_INVALID_ARGUMENT,
-                  "conv_transpose: auto_pad '%s' is not one of NOTSET, SAME_UPPER, SAME_LOWER, "
-                  "VALID",
-                  ap);
-    const int64_t* shape = at.output_shape;
-    int64_t shape_count = at.output_shape_count;
-    if (shape_count == n + 2) {
-      shape += 2;
-      shape_count = n;
-    }
-    if ((shape_count != 0 && shape_count != n) ||
-        (at.output_padding_count != 0 && at.output_padding_count != n) ||
-        (notset && at.pads_count != 0 && at.pads_count != 2 * n))
-      return fail(XHAL_ERROR_INVALID_ARGUMENT,
-                  "conv_transpose: output_shape %s, output_padding %s or pads %s do not match "
-                  "the %d spatial axes of X %s",
-                  convk::ints_to_string(at.output_shape, at.output_shape_count).c_str(),
-                  convk::ints_to_string(at.output_padding, at.output_padding_count).c_str(),
-                  convk::ints_to_string(at.pads, at.pads_count).c_str(), n,
-                  to_string(dx).c_str());
-    for (int i = 0; i < n; ++i) {
-      const int a = 3 - n + i;
-      const int64_t op = at.output_padding_count ? at.output_padding[i] : 0;
-      if (op < 0 || op >= std::max(g.s[a], g.d[a]))
-        return fail(XHAL_ERROR_INVALID_ARGUMENT,
-                    "conv_transpose: output_padding %lld must be in [0, max(stride %lld, "
-                    "dilation %lld))",
-                    static_cast<long long>(op), static_cast<long long>(g.s[a]),
-                    static_cast<long long>(g.d[a]));
-      const int64_t ek = (g.k[a] - 1) * g.d[a] + 1;
-      const int64_t natural = g.s[a] * (g.in[a] - 1) + op + ek;
-      int64_t o;
-      if (shape_count || same_upper || same_lower) {
-        o = shape_count ? shape[i] : g.in[a] * g.s[a];
-        const int64_t total = natural - o;
-        const int64_t half = convk::floor_div(total, 2);
-        g.pb[a] = same_upper ? half : total - half;
-        g.pe[a] = total - g.pb[a];
-      } else {
-        g.pb[a] = notset && at.pads_count ? at.pads[i] : 0;
-        g.pe[a] = notset && at.pads_count ? at.pads[n + i] : 0;
-        if (g.pb[a] < 0 || g.pe[a] < 0)
-          return fail(XHAL_ERROR_INVALID_ARGUMENT, "conv_transpose: pads %s must not be negative",
-                      convk::ints_to_string(at.pads, at.pads_count).c_str());
-        o = natural - g.pb[a] - g.pe[a];
-      }
-      if (o < 0)
-        return fail(XHAL_ERROR_INVALID_ARGUMENT,
-                    "conv_transpose: output size %lld of spatial axis %d is negative",
-                    static_cast<long long>(o), i);
-      g.out[a] = o;
-    }
-    Dims expect;
-    expect.push_back(N);
-    expect.push_back(M);
-    for (int i = 0; i < n; ++i) expect.push_back(g.out[3 - n + i]);
+    std::vector<int64_t> shape;
+    std::string err;
+    XHAL_CPU_TRY(convk::kit_status(
+        kOp,
+        xhal::kit::conv_transpose_geometry(dx.d, dx.rank, dw.d, dw.rank,
+                                           B != nullptr ? db.d : nullptr, db.rank, at, &g, &shape,
+                                           &err),
+        err));
+    const int64_t N = dx[0], C = dx[1], group = at.group, M = shape[1];
+    const Dims expect = xhal::kit::to_shape<Dims>(shape);
     if (expect != dy)
       return fail(XHAL_ERROR_INVALID_ARGUMENT, "conv_transpose: output Y has shape %s; expected %s",
                   to_string(dy).c_str(), to_string(expect).c_str());

@@ -80,34 +80,15 @@ xhal_status_t pool_geom(const char* op, const Dims& dx, const Dims& dy, const in
                         int64_t kernel_count, const int64_t* strides, int64_t strides_count,
                         const int64_t* dilations, int64_t dilations_count, const char* auto_pad,
                         const int64_t* pads, int64_t pads_count, int64_t ceil_mode, Geom* g) {
-  if (dx.rank < 3)
-    return fail(XHAL_ERROR_INVALID_ARGUMENT, "%s: X %s must be [N, C, spatial...]", op,
-                to_string(dx).c_str());
-  const int n = dx.rank - 2;
-  if (kernel_count != n)
-    return fail(XHAL_ERROR_INVALID_ARGUMENT,
-                "%s: kernel_shape %s must have one value per spatial axis of X %s", op,
-                convk::ints_to_string(kernel, kernel_count).c_str(), to_string(dx).c_str());
-  if (ceil_mode != 0 && ceil_mode != 1)
-    return fail(XHAL_ERROR_INVALID_ARGUMENT, "%s: ceil_mode %lld must be 0 or 1", op,
-                static_cast<long long>(ceil_mode));
-  XHAL_CPU_TRY(convk::geom_basics(op, dx, kernel, n, strides, strides_count, dilations,
-                                  dilations_count, g));
-  XHAL_CPU_TRY(convk::conv_pool_geom(op, auto_pad, pads, pads_count, ceil_mode, g));
-  Dims expect;
-  expect.push_back(dx[0]);
-  expect.push_back(dx[1]);
-  for (int i = 0; i < n; ++i) {
-    const int a = 3 - n + i;
-    const int64_t ek = (g->k[a] - 1) * g->d[a] + 1;
-    if (g->pb[a] >= ek || g->pe[a] >= ek)
-      return fail(XHAL_ERROR_INVALID_ARGUMENT,
-                  "%s: pads %lld, %lld of spatial axis %d must be smaller than the kernel "
-                  "extent %lld",
-                  op, static_cast<long long>(g->pb[a]), static_cast<long long>(g->pe[a]), i,
-                  static_cast<long long>(ek));
-    expect.push_back(g->out[a]);
-  }
+  std::vector<int64_t> shape;
+  std::string err;
+  XHAL_CPU_TRY(convk::kit_status(
+      op,
+      xhal::kit::pool_geometry(dx.d, dx.rank, kernel, kernel_count, strides, strides_count,
+                               dilations, dilations_count, auto_pad, pads, pads_count, ceil_mode,
+                               g, &shape, &err),
+      err));
+  const Dims expect = xhal::kit::to_shape<Dims>(shape);
   if (expect != dy)
     return fail(XHAL_ERROR_INVALID_ARGUMENT, "%s: output Y has shape %s; expected %s", op,
                 to_string(dy).c_str(), to_string(expect).c_str());

@@ -14,7 +14,7 @@
 // Not done: integer convolutions (the spec admits only floating types); 4-D and higher spatial
 // ranks (refused as on the CPU).
 #include <algorithm>
-#include <cstring>
+#include <string>
 
 #include "conv_common.cuh"
 #include "dtypes.cuh"
@@ -53,18 +53,6 @@ __global__ void im2col_dev(Geom g, int64_t total, const T* x, T* col) {
   }
 }
 
-xhal_status_t check_kernel_shape(const Call& call, const int64_t* ks, int64_t count, int n,
-                                 const Shape& dw) {
-  if (count == 0) return XHAL_OK;
-  bool same = count == n && ks != nullptr;
-  for (int i = 0; same && i < n; ++i) same = ks[i] == dw[2 + i];
-  if (!same)
-    return fail(XHAL_ERROR_INVALID_ARGUMENT, "%s: kernel_shape %s differs from W %s", call.op,
-                convg::ints_to_string(ks, ks == nullptr ? 0 : count).c_str(),
-                to_string(dw).c_str());
-  return XHAL_OK;
-}
-
 template <class T>
 xhal_status_t conv_kernel(const xhal_kernel_context_t* ctx, const xhal_tensor_t* X,
                           const xhal_tensor_t* W, const xhal_tensor_t* B,
@@ -79,29 +67,17 @@ xhal_status_t conv_kernel(const xhal_kernel_context_t* ctx, const xhal_tensor_t*
     XHAL_CUDA_TRY(check_tensor(call, "output Y", Y, dt));
     const auto at = mv::read_attrs(given, xhal_conv_v1_attrs_init);
     const Shape dx = shape_of(X), dw = shape_of(W);
-    if (dx.rank < 3 || dw.rank != dx.rank)
-      return fail(XHAL_ERROR_INVALID_ARGUMENT,
-                  "conv: X %s must be [N, C, spatial...] and W %s of the same rank",
-                  to_string(dx).c_str(), to_string(dw).c_str());
-    const int n = dx.rank - 2;
-    const int64_t N = dx[0], C = dx[1], M = dw[0], group = at.group;
-    if (group < 1 || C % group != 0 || M % group != 0 || dw[1] * group != C)
-      return fail(XHAL_ERROR_INVALID_ARGUMENT,
-                  "conv: group %lld must divide C and M, and W[1] * group must equal C "
-                  "(X %s, W %s)",
-                  static_cast<long long>(group), to_string(dx).c_str(), to_string(dw).c_str());
-    if (B != nullptr && (shape_of(B).rank != 1 || shape_of(B)[0] != M))
-      return fail(XHAL_ERROR_INVALID_ARGUMENT, "conv: B %s must be [%lld]",
-                  to_string(shape_of(B)).c_str(), static_cast<long long>(M));
-    XHAL_CUDA_TRY(check_kernel_shape(call, at.kernel_shape, at.kernel_shape_count, n, dw));
+    const Shape db = B != nullptr ? shape_of(B) : Shape();
     Geom g;
-    XHAL_CUDA_TRY(convg::geom_basics("conv", dx, &dw.d[2], n, at.strides, at.strides_count,
-                                     at.dilations, at.dilations_count, &g));
-    XHAL_CUDA_TRY(convg::conv_pool_geom("conv", at.auto_pad, at.pads, at.pads_count, 0, &g));
-    Shape expect;
-    expect.push_back(N);
-    expect.push_back(M);
-    for (int i = 0; i < n; ++i) expect.push_back(g.out[3 - n + i]);
+    std::vector<int64_t> shape;
+    std::string err;
+    XHAL_CUDA_TRY(convg::kit_status(
+        "conv",
+        xhal::kit::conv_geometry(dx.d, dx.rank, dw.d, dw.rank, B != nullptr ? db.d : nullptr,
+                                 db.rank, at, &g, &shape, &err),
+        err));
+    const int64_t N = dx[0], C = dx[1], M = dw[0], group = at.group;
+    const Shape expect = xhal::kit::to_shape<Shape>(shape);
     XHAL_CUDA_TRY(check_shape(call, "output Y", Y, expect));
     const int64_t total = expect.numel();
     if (total == 0) return XHAL_OK;
@@ -206,85 +182,18 @@ xhal_status_t conv_transpose_kernel(const xhal_kernel_context_t* ctx, const xhal
     XHAL_CUDA_TRY(check_tensor(call, "output Y", Y, dt));
     const auto at = mv::read_attrs(given, xhal_conv_transpose_v1_attrs_init);
     const Shape dx = shape_of(X), dw = shape_of(W);
-    if (dx.rank < 3 || dw.rank != dx.rank)
-      return fail(XHAL_ERROR_INVALID_ARGUMENT,
-                  "conv_transpose: X %s must be [N, C, spatial...] and W %s of the same rank",
-                  to_string(dx).c_str(), to_string(dw).c_str());
-    const int n = dx.rank - 2;
-    const int64_t N = dx[0], C = dx[1], group = at.group;
-    if (group < 1 || C % group != 0 || dw[0] != C)
-      return fail(XHAL_ERROR_INVALID_ARGUMENT,
-                  "conv_transpose: group %lld must divide C and W[0] must equal C (X %s, W %s)",
-                  static_cast<long long>(group), to_string(dx).c_str(), to_string(dw).c_str());
-    const int64_t M = dw[1] * group;
-    if (B != nullptr && (shape_of(B).rank != 1 || shape_of(B)[0] != M))
-      return fail(XHAL_ERROR_INVALID_ARGUMENT, "conv_transpose: B %s must be [%lld]",
-                  to_string(shape_of(B)).c_str(), static_cast<long long>(M));
-    XHAL_CUDA_TRY(check_kernel_shape(call, at.kernel_shape, at.kernel_shape_count, n, dw));
+    const Shape db = B != nullptr ? shape_of(B) : Shape();
     Geom g;
-    XHAL_CUDA_TRY(convg::geom_basics("conv_transpose", dx, &dw.d[2], n, at.strides,
-                                     at.strides_count, at.dilations, at.dilations_count, &g));
-    const char* ap = at.auto_pad != nullptr ? at.auto_pad : "NOTSET";
-    const bool same_upper = std::strcmp(ap, "SAME_UPPER") == 0;
-    const bool same_lower = std::strcmp(ap, "SAME_LOWER") == 0;
-    const bool notset = std::strcmp(ap, "NOTSET") == 0;
-    if (!same_upper && !same_lower && !notset && std::strcmp(ap, "VALID") != 0)
-      return fail(XHAL_ERROR_INVALID_ARGUMENT,
-                  "conv_transpose: auto_pad '%s' is not one of NOTSET, SAME_UPPER, SAME_LOWER, "
-                  "VALID",
-                  ap);
-    const int64_t* oshape = at.output_shape;
-    int64_t shape_count = at.output_shape_count;
-    if (shape_count == n + 2) {
-      oshape += 2;
-      shape_count = n;
-    }
-    if ((shape_count != 0 && shape_count != n) ||
-        (at.output_padding_count != 0 && at.output_padding_count != n) ||
-        (notset && at.pads_count != 0 && at.pads_count != 2 * n))
-      return fail(XHAL_ERROR_INVALID_ARGUMENT,
-                  "conv_transpose: output_shape %s, output_padding %s or pads %s do not match "
-                  "the %d spatial axes of X %s",
-                  convg::ints_to_string(at.output_shape, at.output_shape_count).c_str(),
-                  convg::ints_to_string(at.output_padding, at.output_padding_count).c_str(),
-                  convg::ints_to_string(at.pads, at.pads_count).c_str(), n,
-                  to_string(dx).c_str());
-    for (int i = 0; i < n; ++i) {
-      const int a = 3 - n + i;
-      const int64_t op = at.output_padding_count ? at.output_padding[i] : 0;
-      if (op < 0 || op >= std::max(g.s[a], g.d[a]))
-        return fail(XHAL_ERROR_INVALID_ARGUMENT,
-                    "conv_transpose: output_padding %lld must be in [0, max(stride %lld, "
-                    "dilation %lld))",
-                    static_cast<long long>(op), static_cast<long long>(g.s[a]),
-                    static_cast<long long>(g.d[a]));
-      const int64_t ek = (g.k[a] - 1) * g.d[a] + 1;
-      const int64_t natural = g.s[a] * (g.in[a] - 1) + op + ek;
-      int64_t o;
-      if (shape_count || same_upper || same_lower) {
-        o = shape_count ? oshape[i] : g.in[a] * g.s[a];
-        const int64_t tot = natural - o;
-        const int64_t half = convg::floor_div(tot, 2);
-        g.pb[a] = same_upper ? half : tot - half;
-        g.pe[a] = tot - g.pb[a];
-      } else {
-        g.pb[a] = notset && at.pads_count ? at.pads[i] : 0;
-        g.pe[a] = notset && at.pads_count ? at.pads[n + i] : 0;
-        if (g.pb[a] < 0 || g.pe[a] < 0)
-          return fail(XHAL_ERROR_INVALID_ARGUMENT, "conv_transpose: pads %s must not be negative",
-                      convg::ints_to_string(at.pads, at.pads_count).c_str());
-        o = natural - g.pb[a] - g.pe[a];
-      }
-      if (o < 0)
-        return fail(XHAL_ERROR_INVALID_ARGUMENT,
-                    "conv_transpose: output size %lld of spatial axis %d is negative",
-                    static_cast<long long>(o), i);
-      g.out[a] = o;
-    }
-    Shape expect;
-    expect.push_back(N);
-    expect.push_back(M);
-    for (int i = 0; i < n; ++i) expect.push_back(g.out[3 - n + i]);
+    std::vector<int64_t> shape;
+    std::string err;
+    XHAL_CUDA_TRY(convg::kit_status(
+        "conv_transpose",
+        xhal::kit::conv_transpose_geometry(dx.d, dx.rank, dw.d, dw.rank,
+                                           B != nullptr ? db.d : nullptr, db.rank, at, &g, &shape,
+                                           &err),
+        err));
+    const int64_t C = dx[1], group = at.group, M = shape[1];
+    const Shape expect = xhal::kit::to_shape<Shape>(shape);
     XHAL_CUDA_TRY(check_shape(call, "output Y", Y, expect));
     const int64_t total = expect.numel();
     if (total == 0) return XHAL_OK;

@@ -3,7 +3,7 @@
 // supports.
 //
 // How: the per-axis tap tables (input indices clamped to the edge, and weights) are computed on
-// the host exactly as plugins/cpu/kernels/resize.cpp does (float64 formulas), then uploaded
+// the host by the SDK kit (<xhal/kit/resize_taps.h>, float64 formulas, as the CPU), then uploaded
 // through pinned staging into Scratch. nearest: one gather kernel over the output (values
 // copied bit for bit, the input read through its strides). linear / cubic: one separable pass
 // per resized axis, in the order the axes are listed, in the compute type (float64 for
@@ -18,6 +18,8 @@
 #include <type_traits>
 #include <vector>
 
+#include <xhal/kit/resize_taps.h>
+
 #include "../staging.h"
 #include "movement_common.cuh"
 #include "registry.h"
@@ -27,97 +29,8 @@ namespace {
 
 constexpr const char* kOp = "resize";
 
-enum class Ctm { kHalfPixel, kHalfPixelSymmetric, kPytorchHalfPixel, kAlignCorners, kAsymmetric,
-                 kTfHalfPixelForNn };
-enum class Nearest { kRoundPreferFloor, kRoundPreferCeil, kFloor, kCeil };
-
-double original_coordinate(double x, Ctm ctm, double scale, int64_t n_in, int64_t n_out) {
-  switch (ctm) {
-    case Ctm::kHalfPixel:
-      return (x + 0.5) / scale - 0.5;
-    case Ctm::kHalfPixelSymmetric: {
-      const double adjustment = static_cast<double>(n_out) / (scale * static_cast<double>(n_in));
-      const double center = static_cast<double>(n_in) / 2;
-      const double offset = center * (1 - adjustment);
-      return offset + (x + 0.5) / scale - 0.5;
-    }
-    case Ctm::kPytorchHalfPixel:
-      return n_out > 1 ? (x + 0.5) / scale - 0.5 : 0.0;
-    case Ctm::kAlignCorners:
-      return n_out == 1 ? 0.0 : x * static_cast<double>(n_in - 1) / (scale * n_in - 1);
-    case Ctm::kAsymmetric:
-      return x / scale;
-    case Ctm::kTfHalfPixelForNn:
-      return (x + 0.5) / scale;
-  }
-  return 0.0;
-}
-
-struct Axis {
-  int axis = 0;
-  int64_t n_in = 0, n_out = 0;
-  int k = 1;
-  bool identity = false;
-  std::vector<int64_t> idx;
-  std::vector<double> w;
-};
-
-void cubic_weights(double t, double a, double* w) {
-  const double s = 1 - t;
-  w[0] = ((a * (t + 1) - 5 * a) * (t + 1) + 8 * a) * (t + 1) - 4 * a;
-  w[1] = ((a + 2) * t - (a + 3)) * t * t + 1;
-  w[2] = ((a + 2) * s - (a + 3)) * s * s + 1;
-  w[3] = ((a * (2 - t) - 5 * a) * (2 - t) + 8 * a) * (2 - t) - 4 * a;
-}
-
-Axis make_axis(int axis, int64_t n_in, int64_t n_out, double scale, int mode, Ctm ctm,
-               Nearest nm, double cubic_a) {
-  Axis ax;
-  ax.axis = axis;
-  ax.n_in = n_in;
-  ax.n_out = n_out;
-  ax.k = mode == 0 ? 1 : mode == 1 ? 2 : 4;
-  ax.idx.resize(static_cast<size_t>(n_out * ax.k));
-  ax.w.resize(ax.idx.size());
-  ax.identity = n_in == n_out;
-  const int64_t hi = std::max<int64_t>(n_in - 1, 0);
-  for (int64_t j = 0; j < n_out; ++j) {
-    const double x = original_coordinate(static_cast<double>(j), ctm, scale, n_in, n_out);
-    if (x != static_cast<double>(j)) ax.identity = false;
-    const double f = std::floor(x);
-    const double t = x - f;
-    int64_t* id = &ax.idx[static_cast<size_t>(j * ax.k)];
-    double* w = &ax.w[static_cast<size_t>(j * ax.k)];
-    if (mode == 0) {
-      double r = f;
-      switch (nm) {
-        case Nearest::kRoundPreferFloor:
-          r = t > 0.5 ? f + 1 : f;
-          break;
-        case Nearest::kRoundPreferCeil:
-          r = t >= 0.5 ? f + 1 : f;
-          break;
-        case Nearest::kFloor:
-          break;
-        case Nearest::kCeil:
-          r = std::ceil(x);
-          break;
-      }
-      id[0] = static_cast<int64_t>(std::clamp(r, 0.0, static_cast<double>(hi)));
-      w[0] = 1;
-    } else if (mode == 1) {
-      id[0] = static_cast<int64_t>(std::clamp(f, 0.0, static_cast<double>(hi)));
-      id[1] = static_cast<int64_t>(std::clamp(f + 1, 0.0, static_cast<double>(hi)));
-      w[0] = 1 - t;
-      w[1] = t;
-    } else {
-      for (int q = 0; q < 4; ++q)
-        id[q] = static_cast<int64_t>(std::clamp(f - 1 + q, 0.0, static_cast<double>(hi)));
-      cubic_weights(t, cubic_a, w);
-    }
-  }
-  return ax;
-}
+namespace kit = xhal::kit;
+using Axis = kit::ResizeAxis;
 
 // Host data into a fresh Scratch buffer, through pinned staging (no synchronisation).
 template <class V>
@@ -183,71 +96,12 @@ xhal_status_t resize_kernel(const xhal_kernel_context_t* ctx, const xhal_tensor_
     XHAL_CUDA_TRY(check_tensor(call, "input X", X, dt));
     XHAL_CUDA_TRY(check_tensor(call, "output Y", Y, dt));
     const auto at = mv::read_attrs(given, xhal_resize_v1_attrs_init);
-    auto str = [](const char* s, const char* dflt) { return std::string(s ? s : dflt); };
-    const std::string mode_s = str(at.mode, "nearest");
-    const std::string ctm_s = str(at.coordinate_transformation_mode, "half_pixel");
-    const std::string nm_s = str(at.nearest_mode, "round_prefer_floor");
-    const std::string policy = str(at.keep_aspect_ratio_policy, "stretch");
-    int mode;
-    if (mode_s == "nearest")
-      mode = 0;
-    else if (mode_s == "linear")
-      mode = 1;
-    else if (mode_s == "cubic")
-      mode = 2;
-    else
-      return fail(XHAL_ERROR_INVALID_ARGUMENT, "%s: mode '%s' is not supported", kOp,
-                  mode_s.c_str());
-    Ctm ctm;
-    if (ctm_s == "half_pixel")
-      ctm = Ctm::kHalfPixel;
-    else if (ctm_s == "half_pixel_symmetric")
-      ctm = Ctm::kHalfPixelSymmetric;
-    else if (ctm_s == "pytorch_half_pixel")
-      ctm = Ctm::kPytorchHalfPixel;
-    else if (ctm_s == "align_corners")
-      ctm = Ctm::kAlignCorners;
-    else if (ctm_s == "asymmetric")
-      ctm = Ctm::kAsymmetric;
-    else if (ctm_s == "tf_half_pixel_for_nn")
-      ctm = Ctm::kTfHalfPixelForNn;
-    else
-      return fail(XHAL_ERROR_UNSUPPORTED,
-                  "%s: coordinate_transformation_mode '%s' is not supported", kOp, ctm_s.c_str());
-    Nearest nm;
-    if (nm_s == "round_prefer_floor")
-      nm = Nearest::kRoundPreferFloor;
-    else if (nm_s == "round_prefer_ceil")
-      nm = Nearest::kRoundPreferCeil;
-    else if (nm_s == "floor")
-      nm = Nearest::kFloor;
-    else if (nm_s == "ceil")
-      nm = Nearest::kCeil;
-    else
-      return fail(XHAL_ERROR_INVALID_ARGUMENT, "%s: nearest_mode '%s' is not supported", kOp,
-                  nm_s.c_str());
-    if (at.antialias != 0 || at.exclude_outside != 0 || policy != "stretch")
-      return fail(XHAL_ERROR_UNSUPPORTED,
-                  "%s: only antialias 0, exclude_outside 0 and keep_aspect_ratio_policy stretch "
-                  "are supported",
-                  kOp);
+    kit::ResizeOptions opt;
+    std::string err;
+    xhal_status_t st = kit::parse_resize_options(at, &opt, &err);
+    if (st != XHAL_OK) return fail(st, "%s: %s", kOp, err.c_str());
     const Shape din = shape_of(X);
     const int rank = din.rank;
-    std::vector<int> axes;
-    if (at.axes_count > 0) {
-      bool seen[kMaxRank] = {};
-      for (int64_t i = 0; i < at.axes_count; ++i) {
-        const int a = mv::normalize_axis(at.axes[i], rank);
-        if (a < 0 || seen[a])
-          return fail(XHAL_ERROR_INVALID_ARGUMENT,
-                      "%s: axes value %lld is out of range or repeated for X %s", kOp,
-                      static_cast<long long>(at.axes[i]), to_string(din).c_str());
-        seen[a] = true;
-        axes.push_back(a);
-      }
-    } else {
-      for (int a = 0; a < rank; ++a) axes.push_back(a);
-    }
     const bool use_scales = scales != nullptr && shape_of(scales).numel() > 0;
     std::vector<double> given_scales;
     std::vector<int64_t> given_sizes;
@@ -263,42 +117,22 @@ xhal_status_t resize_kernel(const xhal_kernel_context_t* ctx, const xhal_tensor_
         return fail(XHAL_ERROR_INVALID_ARGUMENT, "%s: one of scales and sizes is required", kOp);
       XHAL_CUDA_TRY(mv::host_int_list(call, "input sizes", sizes, &given_sizes));
     }
-    const size_t n_given = use_scales ? given_scales.size() : given_sizes.size();
-    if (n_given != axes.size())
-      return fail(XHAL_ERROR_INVALID_ARGUMENT, "%s: %s has %zu values; %zu expected", kOp,
-                  use_scales ? "scales" : "sizes", n_given, axes.size());
-    Shape want = din;
-    std::vector<double> scale(axes.size());
-    for (size_t i = 0; i < axes.size(); ++i) {
-      const int a = axes[i];
-      if (use_scales) {
-        const double s = given_scales[i];
-        if (!(s > 0) || !std::isfinite(s))
-          return fail(XHAL_ERROR_INVALID_ARGUMENT, "%s: scales must be positive and finite", kOp);
-        want.d[a] = static_cast<int64_t>(std::floor(static_cast<double>(din[a]) * s));
-        scale[i] = s;
-      } else {
-        want.d[a] = given_sizes[i];
-        if (want[a] < 0) return fail(XHAL_ERROR_INVALID_ARGUMENT, "%s: sizes must be >= 0", kOp);
-        scale[i] = din[a] ? static_cast<double>(want[a]) / static_cast<double>(din[a]) : 1.0;
-      }
-      if (din[a] == 0 && want[a] > 0)
-        return fail(XHAL_ERROR_INVALID_ARGUMENT, "%s: cannot resize the empty axis %d of X %s",
-                    kOp, a, to_string(din).c_str());
-    }
+    kit::ResizeShape shape;
+    st = kit::resize_output_shape(
+        din.d, rank, at.axes, at.axes_count, use_scales ? given_scales.data() : nullptr,
+        given_sizes.data(),
+        static_cast<int64_t>(use_scales ? given_scales.size() : given_sizes.size()), &shape, &err);
+    if (st != XHAL_OK) return fail(st, "%s: %s", kOp, err.c_str());
+    Shape want;
+    for (int64_t d : shape.out) want.push_back(d);
     XHAL_CUDA_TRY(check_shape(call, "output Y", Y, want));
     const int64_t total = want.numel();
     if (total == 0) return XHAL_OK;
-    std::vector<Axis> plan;
-    for (size_t i = 0; i < axes.size(); ++i) {
-      Axis ax = make_axis(axes[i], din[axes[i]], want[axes[i]], scale[i], mode, ctm, nm,
-                          static_cast<double>(at.cubic_coeff_a));
-      if (!ax.identity) plan.push_back(std::move(ax));
-    }
+    const std::vector<Axis> plan = kit::resize_passes(din.d, shape, opt);
     if (plan.empty()) return mv::copy_to_compact(call, X, data_as<char>(Y));
     int64_t xs[kMaxRank];
     strides_of(X, xs);
-    if (mode == 0) {
+    if (opt.mode == kit::ResizeMode::kNearest) {
       std::vector<int64_t> table;
       NearestParams p{};
       p.rank = rank;
