@@ -536,11 +536,18 @@ def generate_cases(
     return [c for s in chosen for c in op_cases(s, max_elements=max_elements)]
 
 
-def matches(case_id: str, pattern: str | None) -> bool:
-    """A filter matches as a substring of the id, or as a glob (``*``, ``?``) over the whole id.
+# What --filter gives: nothing (everything), one pattern, or several (any of them).
+Filter = str | Sequence[str] | None
+
+
+def matches(case_id: str, pattern: Filter) -> bool:
+    """A filter matches as a substring of the id, or as a glob (``*``, ``?``) over the whole id;
+    of several patterns, any one matching is enough.
 
     Brackets match themselves, since ids contain shapes like ``[3,1]``.
     """
     if not pattern:
         return True
+    if not isinstance(pattern, str):
+        return any(matches(case_id, p) for p in pattern)
     return pattern in case_id or fnmatch.fnmatchcase(case_id, pattern.replace("[", "[[]"))

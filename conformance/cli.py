@@ -51,7 +51,9 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--filter",
         metavar="SUBSTRING_OR_GLOB",
-        help="run only cases whose id contains this text or matches this glob",
+        action="append",
+        help="run only cases whose id contains this text or matches this glob (repeatable: "
+        "cases matching any of them)",
     )
     p.add_argument("--list", action="store_true", help="list the matching case ids and exit")
     p.add_argument(

@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict
 from typing import Any
 
-from .cases import Case
+from .cases import Case, Filter
 from .runner import (
     CRASHED,
     ERROR,
@@ -132,7 +132,7 @@ def _death(proc: Any) -> str:
 
 def run_isolated(
     devices: Sequence[Any],
-    filter: str | None = None,  # noqa: A002 - the CLI's word
+    filter: Filter = None,  # noqa: A002 - the CLI's word
     *,
     plugins: Sequence[str] = (),
     cases: Iterable[Case] | None = None,

@@ -37,6 +37,7 @@ import numpy as np
 import xhal
 from xhal import errors
 
+from .cases import Filter
 from .compare import compare
 from .runner import ERROR, FAIL, PASS, UNSUPPORTED, CaseResult, Report, describe_device
 
@@ -568,7 +569,7 @@ def _reason_kind(message: str) -> str:
 
 def run(
     devices: Sequence[Any],
-    filter: str | None = None,  # noqa: A002 - the CLI's word
+    filter: Filter = None,  # noqa: A002 - the CLI's word
     *,
     tests: Sequence[Any] | None = None,
     exclusions: Mapping[str, str] | None = None,

@@ -25,7 +25,7 @@ import xhal
 from xhal import errors
 
 from . import manifest
-from .cases import Case, generate_cases, matches, positional
+from .cases import Case, Filter, generate_cases, matches, positional
 from .compare import compare, tolerance
 from .reference import evaluate
 from .values import is_float
@@ -391,7 +391,7 @@ def run_decomposed(
 
 def run(
     devices: Sequence[Any],
-    filter: str | None = None,  # the CLI's word, though it shadows the builtin
+    filter: Filter = None,  # the CLI's word, though it shadows the builtin
     *,
     cases: Iterable[Case] | None = None,
     progress: Callable[[CaseResult], None] | None = None,
@@ -421,7 +421,7 @@ def run(
 
 
 def select(
-    cases: Iterable[Case], filter: str | None, decompositions: bool = True
+    cases: Iterable[Case], filter: Filter, decompositions: bool = True
 ) -> Iterator[tuple[Case, bool, bool]]:
     """``(case, run it plainly, run it through its decomposition)`` for the cases ``filter``
     selects (by the case id or by its ``<op>[decomposed]`` id)."""

@@ -26,7 +26,7 @@ from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
-from .cases import matches
+from .cases import Filter, matches
 from .runner import CRASHED, ERROR, FAIL, LEAK, NO_DEVICE, PASS, TIMEOUT, UNSUPPORTED, CaseResult
 
 PREFIX = "runtime/"
@@ -69,14 +69,14 @@ def check_ids() -> list[str]:
     return [PREFIX + name for name in check_names()]
 
 
-def selected(filter: str | None) -> list[str] | None:  # noqa: A002 - the CLI's word
+def selected(filter: Filter) -> list[str] | None:  # noqa: A002 - the CLI's word
     """Check names the filter selects (None: all of them)."""
     if not filter:
         return None
     return [n for n in check_names() if matches(PREFIX + n, filter)]
 
 
-def count(filter: str | None) -> int:  # noqa: A002
+def count(filter: Filter) -> int:  # noqa: A002
     """How many checks the filter selects per device (0 when the checker is missing)."""
     try:
         chosen = selected(filter)
@@ -85,7 +85,7 @@ def count(filter: str | None) -> int:  # noqa: A002
         return 0
 
 
-def wanted(filter: str | None) -> bool:  # noqa: A002
+def wanted(filter: Filter) -> bool:  # noqa: A002
     """True when the filter selects at least one runtime check."""
     if not filter:
         return True
@@ -117,7 +117,7 @@ def run_plugin(
     plugin_path: str | Path,
     *,
     devices: Sequence[int] | None = None,
-    filter: str | None = None,  # noqa: A002
+    filter: Filter = None,  # noqa: A002
     timeout: float = DEFAULT_TIMEOUT,
     progress: Callable[[CaseResult], None] | None = None,
     env: dict[str, str] | None = None,
@@ -294,7 +294,7 @@ def run_runtime(
     devices: Sequence[Any],
     *,
     deviceless: Sequence[str] = (),
-    filter: str | None = None,  # noqa: A002
+    filter: Filter = None,  # noqa: A002
     timeout: float = DEFAULT_TIMEOUT,
     progress: Callable[[CaseResult], None] | None = None,
 ) -> list[CaseResult]:

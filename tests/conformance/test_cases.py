@@ -274,6 +274,10 @@ def test_filter_matching() -> None:
     assert matches("gemm/float16/case3", "gemm/*/case3")
     assert not matches("gemm/float16/case3", "gemm/*/case4")
     assert matches("anything", None)
+    # Several patterns (--filter given more than once): any one matching is enough.
+    assert matches("gemm/float16/case3", ["add/*", "gemm/*"])
+    assert not matches("relu/float32/case1", ["add/*", "gemm/*"])
+    assert matches("anything", [])
 
 
 def test_large_cases_are_capped(cases: list) -> None:

@@ -278,3 +278,8 @@ def test_cli_exit_status_and_json(
     assert "cannot open shared object" in capsys.readouterr().err
     assert cli.main(["conformance", "--list", "--filter", "gemm/float16/case1"]) == 0
     assert "gemm/float16/case1" in capsys.readouterr().out.split()
+    # --filter is repeatable: cases matching any of the patterns
+    assert cli.main(["conformance", "--list", "--filter", "gemm/float16/case1", "--filter",
+                     "add/float32/broadcast[]x[]"]) == 0
+    listed = capsys.readouterr().out.split()
+    assert "gemm/float16/case1" in listed and "add/float32/broadcast[]x[]" in listed
