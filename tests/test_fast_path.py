@@ -41,9 +41,9 @@ def _assert_same(native, general) -> None:
     np.testing.assert_array_equal(native.numpy(), general.numpy())
 
 
-@pytest.mark.parametrize("op", ["matmul", "gemm", "add", "relu"])
+@pytest.mark.parametrize("op", ["matmul", "gemm", "add", "relu", "softmax"])
 def test_the_native_path_exists_for(op: str) -> None:
-    getattr(xhal.ops, op)(*(_tensor((2, 2), 0),) * (1 if op == "relu" else 2))
+    getattr(xhal.ops, op)(*(_tensor((2, 2), 0),) * (1 if op in ("relu", "softmax") else 2))
     assert _dispatch._PLANS[op].native is not None
 
 
@@ -90,3 +90,19 @@ def test_gemm_native_path_rejects_like_the_general_one() -> None:
         xhal.ops.gemm(_tensor((2, 3), 0), _tensor((4, 5), 0))
     with pytest.raises(ValueError, match="trans_b.*not one of"):
         xhal.ops.gemm(_tensor((2, 3), 0), _tensor((3, 5), 0), trans_b=3)
+
+
+@settings(max_examples=60, deadline=None)
+@given(shape=st.lists(dims, min_size=0, max_size=3).map(tuple),
+       axis=st.one_of(st.none(), st.integers(-5, 4)), log=st.booleans())
+def test_softmax_native_agrees_with_general(shape: tuple, axis: int | None, log: bool) -> None:
+    attrs = {} if axis is None else {"axis": axis}
+    native, general = _both_paths("log_softmax" if log else "softmax", _tensor(shape, 6), **attrs)
+    _assert_same(native, general)
+
+
+def test_non_integer_rule_attributes_take_the_general_path() -> None:
+    with pytest.raises(TypeError):
+        xhal.ops.softmax(_tensor((2, 3), 0), axis=1.5)
+    with pytest.raises((TypeError, OverflowError, ValueError)):
+        xhal.ops.softmax(_tensor((2, 3), 0), axis=2**70)

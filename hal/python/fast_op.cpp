@@ -1,7 +1,9 @@
 // The eager fast path for ops where Python's per-call cost would dominate a small kernel
-// (elementwise ops, matmul, gemm): type checks, the output shape, output allocation and the
-// launch in one native call. It handles only the plain case and returns None for anything
-// else (the Python dispatcher then takes the general path, which also words every error).
+// (elementwise ops, matmul, gemm, softmax): type checks, the output shape, output allocation
+// and the launch in one native call. It handles only the plain case and returns None for
+// anything else (the Python dispatcher then takes the general path, which also words every
+// error).
+#include <limits>
 #include <memory>
 #include <string>
 #include <utility>
@@ -21,7 +23,7 @@ class FastOp {
  public:
   // The spec's shape rules this path computes natively (the Python ones in shape_rules/ are
   // the definition; any case they would reject goes to the general path).
-  enum Rule { kSame = 0, kBroadcast = 1, kMatmul = 2, kGemm = 3 };
+  enum Rule { kSame = 0, kBroadcast = 1, kMatmul = 2, kGemm = 3, kSoftmax = 4 };
 
   FastOp(uint32_t op_id, int32_t version, std::vector<int32_t> type_var,
          std::vector<uint64_t> allowed, std::vector<bool> optional, int rule,
@@ -99,17 +101,31 @@ class FastOp {
       case kGemm:
         return gemm(impls[rule_inputs_[0]], impls[rule_inputs_[1]], impls[rule_inputs_[2]],
                     rule_int(attrs, 0), rule_int(attrs, 1), shape);
+      case kSoftmax: {  // X's shape; the axis must lie in [-rank, rank)
+        if (!impls[rule_inputs_[0]]) return false;
+        shape = impls[rule_inputs_[0]]->shape;
+        const auto rank = static_cast<int64_t>(shape.size());
+        const int64_t axis = rule_int(attrs, 0);
+        return axis >= -rank && axis < rank;
+      }
       default:
         return false;
     }
   }
 
-  // The value of the rule's k-th integer attribute: passed, or the spec's default.
+  // The value of the rule's k-th integer attribute: passed, or the spec's default; kNotInt
+  // (which every rule rejects, sending the call to the general path) for anything else.
+  static constexpr int64_t kNotInt = std::numeric_limits<int64_t>::min();
   int64_t rule_int(const py::dict& attrs, size_t k) const {
     const auto& [name, fallback] = rule_ints_[k];
     if (!attrs.contains(name)) return fallback;
     py::handle v = attrs[name];
-    return py::isinstance<py::int_>(v) ? v.cast<int64_t>() : -1;  // -1: not 0/1, general path
+    if (!py::isinstance<py::int_>(v)) return kNotInt;
+    try {
+      return v.cast<int64_t>();
+    } catch (const py::cast_error&) {  // beyond int64
+      return kNotInt;
+    }
   }
 
   bool broadcast(const Impls& impls, Shape& shape) const {

@@ -75,11 +75,11 @@ class _Plan:
         self.shape_cache: dict[Any, list[list[int]]] = {}
 
     # Shape rules the native fast path computes itself (FastOp::Rule in fast_op.cpp).
-    _NATIVE_RULES = {"same": 0, "broadcast": 1, "matmul": 2, "gemm": 3}
+    _NATIVE_RULES = {"same": 0, "broadcast": 1, "matmul": 2, "gemm": 3, "softmax": 4}
 
     def _native_fast_op(self, spec: dict[str, Any]) -> Any:
-        """Ops with one output shaped by a rule FastOp knows (elementwise ops, matmul, gemm) go
-        through one native call: for them Python's cost would dominate a small kernel."""
+        """Ops with one output shaped by a rule FastOp knows (elementwise, matmul, gemm,
+        softmax) go through one native call: Python's cost would dominate a small kernel."""
         from .shape_rules import parse_rule
 
         fn_name, arg_names = parse_rule(spec["shape"][spec["outputs"][0]["name"]])
@@ -91,7 +91,7 @@ class _Plan:
         rule_ints = [(a, self.defaults[a]) for a in arg_names if a not in names]
         if (fn_name in ("same", "broadcast") and rule_ints) or any(
                 type(default) is not int for _, default in rule_ints):
-            return None  # a rule argument FastOp cannot read (only gemm's trans_a/trans_b)
+            return None  # a rule argument FastOp cannot read (it reads integer attributes)
         var_names = list(spec["type_vars"])
         if any(o["type"] not in var_names for o in spec["inputs"] + spec["outputs"]):
             return None  # a fixed-dtype operand: the general path handles it

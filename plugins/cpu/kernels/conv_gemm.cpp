@@ -78,7 +78,8 @@ void pack_block(const Geom& g, int64_t channels, const float* x, int64_t p0, int
     uint8_t* ok = valid.data() + t * groups;
     for (int64_t j = 0; j < nc; ++j) {
       const int64_t p = p0 + j;
-      const int64_t ow = p % g.out[2], oh = (p / g.out[2]) % g.out[1], od = p / (g.out[2] * g.out[1]);
+      const int64_t ow = p % g.out[2], oh = (p / g.out[2]) % g.out[1];
+      const int64_t od = p / (g.out[2] * g.out[1]);
       const int64_t id = od * g.s[0] - g.pb[0] + kd * g.d[0];
       const int64_t ih = oh * g.s[1] - g.pb[1] + kh * g.d[1];
       const int64_t iw = ow * g.s[2] - g.pb[2] + kw * g.d[2];
