@@ -126,8 +126,10 @@ def time_batch(fn: Callable[[], Any], calls: int, threads: int) -> float:
     """Seconds per call over one batch of `calls` calls."""
     if threads > 1:
         # The previous implementation's thread pool (OpenBLAS, ONNX Runtime) spins for a while
-        # after its last call; on a 2-core machine those spinning threads would be timed here.
-        time.sleep(0.05)
+        # after its last call (OpenBLAS: about 2^28 cycles); on a 2-core machine those spinning
+        # threads would be timed here. 0.05 s was too short: numpy's spinning worker made
+        # xhal's 2-thread GEMMs up to 10x slower.
+        time.sleep(0.2)
     t0 = time.perf_counter()
     for _ in range(calls):
         fn()
@@ -222,7 +224,7 @@ def main() -> int:
     parser.add_argument("--filter")
     parser.add_argument("--quick", action="store_true", help="a few small workloads")
     parser.add_argument("--json", help="write the rows as JSON")
-    parser.add_argument("--rounds", type=int, default=7,
+    parser.add_argument("--rounds", type=int, default=5,
                         help="interleaved timed batches per implementation (the fastest counts)")
     args = parser.parse_args()
     # The thread counts must be set before numpy's OpenBLAS and xhal's plugin start.
