@@ -88,7 +88,7 @@ class _Plan:
         if len(spec["outputs"]) != 1 or rule is None:
             return None
         rule_inputs = [names.index(a) for a in arg_names if a in names]
-        rule_ints = [(a, self.defaults[a]) for a in arg_names if a not in names]
+        rule_ints = [(a, self.defaults.get(a)) for a in arg_names if a not in names]
         if (fn_name in ("same", "broadcast") and rule_ints) or any(
                 type(default) is not int for _, default in rule_ints):
             return None  # a rule argument FastOp cannot read (it reads integer attributes)

@@ -8,9 +8,9 @@
 #include <type_traits>
 
 #include "common.h"
-#include "stream_store.h"
 #include "exp_f32.h"
 #include "kernels.h"
+#include "stream_store.h"
 #include "unary_common.h"
 #include "vec_math.h"
 
