@@ -71,3 +71,4 @@ def test_wrappers_carry_the_spec_signature_and_doc() -> None:
     assert sig.parameters["trans_b"].default == 0
     assert sig.parameters["C"].default is None
     assert "ONNX Gemm-13" in xhal.ops.gemm.__doc__
+
