@@ -41,9 +41,12 @@ def _assert_same(native, general) -> None:
     np.testing.assert_array_equal(native.numpy(), general.numpy())
 
 
-@pytest.mark.parametrize("op", ["matmul", "gemm", "add", "relu", "softmax"])
+@pytest.mark.parametrize("op", ["matmul", "gemm", "add", "relu", "softmax", "conv"])
 def test_the_native_path_exists_for(op: str) -> None:
-    getattr(xhal.ops, op)(*(_tensor((2, 2), 0),) * (1 if op in ("relu", "softmax") else 2))
+    if op == "conv":
+        xhal.ops.conv(_tensor((1, 1, 3, 3), 0), _tensor((1, 1, 2, 2), 0))
+    else:
+        getattr(xhal.ops, op)(*(_tensor((2, 2), 0),) * (1 if op in ("relu", "softmax") else 2))
     assert _dispatch._PLANS[op].native is not None
 
 
@@ -106,3 +109,30 @@ def test_non_integer_rule_attributes_take_the_general_path() -> None:
         xhal.ops.softmax(_tensor((2, 3), 0), axis=1.5)
     with pytest.raises((TypeError, OverflowError, ValueError)):
         xhal.ops.softmax(_tensor((2, 3), 0), axis=2**70)
+
+
+@settings(max_examples=200, deadline=None)
+@given(n=st.integers(1, 3), c=st.integers(1, 4), m=st.integers(1, 4), group=st.integers(1, 3),
+       size=st.integers(1, 6), k=st.integers(1, 3), stride=st.integers(1, 3),
+       dilation=st.integers(1, 2), pad=st.integers(0, 2), bias=st.booleans(),
+       auto_pad=st.sampled_from(["NOTSET", "VALID", "SAME_UPPER", "SAME_LOWER", "BAD"]),
+       kernel_shape=st.booleans(), data=st.data())
+def test_conv_native_agrees_with_general(n: int, c: int, m: int, group: int, size: int, k: int,
+                                         stride: int, dilation: int, pad: int, bias: bool,
+                                         auto_pad: str, kernel_shape: bool,
+                                         data: st.DataObject) -> None:
+    # Shapes and attributes valid or not (group not dividing, kernel past the padded input,
+    # attribute lists of the wrong length, a bad auto_pad): both paths must agree.
+    w_c = data.draw(st.sampled_from([c // group if group else c, c, 1]))
+    attrs: dict = {"group": group, "auto_pad": auto_pad,
+                   "strides": [stride] * data.draw(st.sampled_from([n, n, n - 1])),
+                   "dilations": [dilation] * n}
+    if auto_pad == "NOTSET":
+        attrs["pads"] = [pad] * (2 * n)
+    if kernel_shape:
+        attrs["kernel_shape"] = [k] * n
+    x = _tensor((1, c, *[size] * n), 7)
+    w = _tensor((m, max(w_c, 1), *[k] * n), 8)
+    b = _tensor((m,), 9) if bias else None
+    native, general = _both_paths("conv", x, w, b, **attrs)
+    _assert_same(native, general)

@@ -1,5 +1,5 @@
 // The eager fast path for ops where Python's per-call cost would dominate a small kernel
-// (elementwise ops, matmul, gemm, softmax): type checks, the output shape, output allocation
+// (elementwise ops, matmul, gemm, softmax, conv): type checks, the output shape, output allocation
 // and the launch in one native call. It handles only the plain case and returns None for
 // anything else (the Python dispatcher then takes the general path, which also words every
 // error).
@@ -10,6 +10,7 @@
 #include <vector>
 
 #include <pybind11/stl.h>
+#include <xhal/kit/conv_geometry.h>
 
 #include "op_attrs.h"
 #include "tensor.h"
@@ -23,7 +24,7 @@ class FastOp {
  public:
   // The spec's shape rules this path computes natively (the Python ones in shape_rules/ are
   // the definition; any case they would reject goes to the general path).
-  enum Rule { kSame = 0, kBroadcast = 1, kMatmul = 2, kGemm = 3, kSoftmax = 4 };
+  enum Rule { kSame = 0, kBroadcast = 1, kMatmul = 2, kGemm = 3, kSoftmax = 4, kConv = 5 };
 
   FastOp(uint32_t op_id, int32_t version, std::vector<int32_t> type_var,
          std::vector<uint64_t> allowed, std::vector<bool> optional, int rule,
@@ -33,6 +34,8 @@ class FastOp {
         allowed_(std::move(allowed)), optional_(std::move(optional)), rule_(rule),
         rule_inputs_(std::move(rule_inputs)), out_type_var_(out_type_var) {
     for (auto& [name, fallback] : rule_ints) rule_ints_.emplace_back(py::str(name), fallback);
+    // kConv reads the attribute block as conv v1's struct: no other op may use it.
+    if (rule_ == kConv && (op_id_ != XHAL_OP_CONV || version_ != 1)) rule_ = -1;
   }
 
   py::object call(const py::tuple& inputs, const py::dict& attrs) const {
@@ -61,9 +64,14 @@ class FastOp {
       impls[i] = std::move(impl);
     }
     if (device == kHostDevice) return py::none();
+    std::unique_ptr<AttrBlock> block;
+    try {
+      block = attrs_from_dict(op_id_, attrs);
+    } catch (const std::exception&) {  // a bad attribute: the general path words the error
+      return py::none();
+    }
     std::vector<int64_t> shape;
-    if (!output_shape(impls, attrs, shape)) return py::none();
-    std::unique_ptr<AttrBlock> block = attrs_from_dict(op_id_, attrs);
+    if (!output_shape(impls, attrs, *block, shape)) return py::none();
     auto out = TensorImpl::empty(device, bound[out_type_var_], shape);
     std::vector<xhal_tensor_t> desc(n);
     std::vector<const xhal_tensor_t*> in_ptrs(n, nullptr);
@@ -88,7 +96,8 @@ class FastOp {
   using Impls = std::vector<std::shared_ptr<TensorImpl>>;
   using Shape = std::vector<int64_t>;
 
-  bool output_shape(const Impls& impls, const py::dict& attrs, Shape& shape) const {
+  bool output_shape(const Impls& impls, const py::dict& attrs, const AttrBlock& block,
+                    Shape& shape) const {
     switch (rule_) {
       case kSame:
         if (!impls[rule_inputs_[0]]) return false;
@@ -108,6 +117,9 @@ class FastOp {
         const int64_t axis = rule_int(attrs, 0);
         return axis >= -rank && axis < rank;
       }
+      case kConv:  // ONNX's conv shape inference, as the plugin kit (and so the kernels) has it
+        return conv(impls[rule_inputs_[0]], impls[rule_inputs_[1]], impls[rule_inputs_[2]],
+                    *static_cast<const xhal_conv_v1_attrs_t*>(block.data()), shape);
       default:
         return false;
     }
@@ -192,6 +204,18 @@ class FastOp {
     }
     shape = {m, n};
     return true;
+  }
+
+  static bool conv(const std::shared_ptr<TensorImpl>& x, const std::shared_ptr<TensorImpl>& w,
+                   const std::shared_ptr<TensorImpl>& b, const xhal_conv_v1_attrs_t& attrs,
+                   Shape& shape) {
+    if (!x || !w) return false;
+    xhal::kit::ConvGeometry g;
+    return xhal::kit::conv_geometry(x->shape.data(), static_cast<int>(x->shape.size()),
+                                    w->shape.data(), static_cast<int>(w->shape.size()),
+                                    b ? b->shape.data() : nullptr,
+                                    b ? static_cast<int>(b->shape.size()) : 0, attrs, &g, &shape,
+                                    nullptr) == XHAL_OK;
   }
 
   uint32_t op_id_;

@@ -74,21 +74,26 @@ class _Plan:
         self.native = self._native_fast_op(spec) if self.simple else None
         self.shape_cache: dict[Any, list[list[int]]] = {}
 
-    # Shape rules the native fast path computes itself (FastOp::Rule in fast_op.cpp).
-    _NATIVE_RULES = {"same": 0, "broadcast": 1, "matmul": 2, "gemm": 3, "softmax": 4}
+    # Shape rules the native fast path computes itself (FastOp::Rule in fast_op.cpp), and
+    # whether it is given the rule's attribute arguments as integers (False: it reads them from
+    # the op's typed attribute struct).
+    _NATIVE_RULES = {"same": (0, True), "broadcast": (1, True), "matmul": (2, True),
+                     "gemm": (3, True), "softmax": (4, True), "conv": (5, False)}
 
     def _native_fast_op(self, spec: dict[str, Any]) -> Any:
         """Ops with one output shaped by a rule FastOp knows (elementwise, matmul, gemm,
-        softmax) go through one native call: Python's cost would dominate a small kernel."""
+        softmax, conv) go through one native call: Python's cost would dominate a small
+        kernel."""
         from .shape_rules import parse_rule
 
         fn_name, arg_names = parse_rule(spec["shape"][spec["outputs"][0]["name"]])
         names = [i["name"] for i in spec["inputs"]]
-        rule = self._NATIVE_RULES.get(fn_name)
+        rule, int_args = self._NATIVE_RULES.get(fn_name, (None, True))
         if len(spec["outputs"]) != 1 or rule is None:
             return None
         rule_inputs = [names.index(a) for a in arg_names if a in names]
-        rule_ints = [(a, self.defaults.get(a)) for a in arg_names if a not in names]
+        rule_ints = ([(a, self.defaults.get(a)) for a in arg_names if a not in names]
+                     if int_args else [])
         if (fn_name in ("same", "broadcast") and rule_ints) or any(
                 type(default) is not int for _, default in rule_ints):
             return None  # a rule argument FastOp cannot read (it reads integer attributes)
