@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <memory>
 #include <mutex>
@@ -15,6 +16,29 @@ namespace xhal_cpu {
 namespace {
 
 thread_local bool t_inside_parallel_region = false;
+
+// Back-to-back kernels are the common case (a model runs op after op), and waking a sleeping
+// thread costs more than a small kernel (tens of microseconds on a VM). So a worker that runs
+// out of work polls for the next job for a while before it sleeps, and so does the caller
+// waiting for the workers to finish; a caller wakes sleeping workers only if there are any.
+constexpr auto kSpin = std::chrono::microseconds(100);
+
+inline void cpu_relax() {
+#if defined(__x86_64__) || defined(__i386__)
+  __builtin_ia32_pause();
+#endif
+}
+
+// Polls `done` until it holds or kSpin has passed; true when it holds.
+template <class Done>
+bool spin_until(Done&& done) {
+  const auto until = std::chrono::steady_clock::now() + kSpin;
+  for (int i = 0;; ++i) {
+    if (done()) return true;
+    cpu_relax();
+    if ((i & 63) == 63 && std::chrono::steady_clock::now() > until) return done();
+  }
+}
 
 class ThreadPool {
  public:
@@ -35,21 +59,26 @@ class ThreadPool {
   // Runs chunks 0..chunks-1 of [0, n) on the workers and the calling thread. Caller holds the
   // run lock, so there is one job at a time.
   void run(int64_t n, int64_t chunks, detail::RangeFn fn, void* ctx) {
+    fn_ = fn;  // published to the workers by the release increment of generation_ below
+    ctx_ = ctx;
+    n_ = n;
+    chunks_ = chunks;
+    next_.store(0, std::memory_order_relaxed);
+    busy_.store(workers(), std::memory_order_relaxed);
+    error_ = nullptr;
+    bool wake;
     {
       std::lock_guard<std::mutex> lock(mu_);
-      fn_ = fn;
-      ctx_ = ctx;
-      n_ = n;
-      chunks_ = chunks;
-      next_.store(0, std::memory_order_relaxed);
-      busy_workers_ = workers();
-      error_ = nullptr;
-      ++generation_;
+      generation_.fetch_add(1, std::memory_order_release);
+      wake = sleepers_ > 0;
     }
-    work_cv_.notify_all();
+    if (wake) work_cv_.notify_all();
     work();
-    std::unique_lock<std::mutex> lock(mu_);
-    done_cv_.wait(lock, [this] { return busy_workers_ == 0; });
+    auto finished = [this] { return busy_.load(std::memory_order_acquire) == 0; };
+    if (!spin_until(finished)) {
+      std::unique_lock<std::mutex> lock(mu_);
+      done_cv_.wait(lock, finished);
+    }
     if (error_) std::rethrow_exception(error_);
   }
 
@@ -59,7 +88,7 @@ class ThreadPool {
   void stop_and_join() {
     {
       std::lock_guard<std::mutex> lock(mu_);
-      stop_ = true;
+      stop_.store(true, std::memory_order_release);
     }
     work_cv_.notify_all();
     for (auto& t : threads_) t.join();
@@ -68,16 +97,25 @@ class ThreadPool {
   void worker_loop() {
     t_inside_parallel_region = true;
     uint64_t seen = 0;
+    auto news = [&] {
+      return stop_.load(std::memory_order_acquire) ||
+             generation_.load(std::memory_order_acquire) != seen;
+    };
     for (;;) {
-      {
+      if (!spin_until(news)) {
         std::unique_lock<std::mutex> lock(mu_);
-        work_cv_.wait(lock, [&] { return stop_ || generation_ != seen; });
-        if (stop_) return;
-        seen = generation_;
+        ++sleepers_;
+        work_cv_.wait(lock, news);
+        --sleepers_;
       }
+      if (stop_.load(std::memory_order_acquire)) return;
+      seen = generation_.load(std::memory_order_acquire);
       work();
-      std::lock_guard<std::mutex> lock(mu_);
-      if (--busy_workers_ == 0) done_cv_.notify_one();
+      if (busy_.fetch_sub(1, std::memory_order_acq_rel) == 1) {
+        // The caller may be asleep in done_cv_: notify under the mutex it checks under.
+        std::lock_guard<std::mutex> lock(mu_);
+        done_cv_.notify_one();
+      }
     }
   }
 
@@ -100,11 +138,12 @@ class ThreadPool {
 
   std::vector<std::thread> threads_;
   std::mutex run_mu_;  // one job at a time
-  std::mutex mu_;      // guards the job fields below
+  std::mutex mu_;      // guards sleepers_ and error_; the condition variables' mutex
   std::condition_variable work_cv_, done_cv_;
-  bool stop_ = false;
-  uint64_t generation_ = 0;
-  int busy_workers_ = 0;
+  std::atomic<bool> stop_{false};
+  std::atomic<uint64_t> generation_{0};  // bumped (release) once a job's fields are set
+  std::atomic<int> busy_{0};             // workers that have not finished the current job
+  int sleepers_ = 0;                     // workers blocked in work_cv_
   detail::RangeFn fn_ = nullptr;
   void* ctx_ = nullptr;
   int64_t n_ = 0, chunks_ = 0;

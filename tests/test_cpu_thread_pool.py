@@ -1,0 +1,66 @@
+"""The CPU plugin's thread pool (plugins/cpu/thread_pool.cpp): workers poll for the next job
+for a while before they sleep, and the caller polls for their completion. These runs cross
+every transition (a job while workers poll, after they fell asleep, from several host threads
+at once) and check every result, with more workers than this machine has cores."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+
+SCRIPT = textwrap.dedent("""
+    import threading, time
+    import numpy as np
+    import xhal
+
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((64, 4096)).astype(np.float32)  # several grains of work
+    y = rng.standard_normal((64, 4096)).astype(np.float32)
+    tx, ty = xhal.tensor(x), xhal.tensor(y)
+    want_add, want_relu = x + y, np.maximum(x, 0)
+    e = np.exp(x - x.max(axis=-1, keepdims=True))
+    want_softmax = e / e.sum(axis=-1, keepdims=True)
+
+    def check(i):
+        k = i % 3
+        if k == 0:
+            assert np.array_equal(xhal.ops.add(tx, ty).numpy(), want_add)
+        elif k == 1:
+            assert np.array_equal(xhal.ops.relu(tx).numpy(), want_relu)
+        else:
+            np.testing.assert_allclose(xhal.ops.softmax(tx, axis=-1).numpy(), want_softmax,
+                                       rtol=1e-5, atol=1e-7)
+
+    # One host thread: back to back, then with pauses shorter and longer than the polling.
+    for i, pause in enumerate([0.0] * 30 + [5e-5, 2e-4, 1e-3, 5e-3] * 8):
+        check(i)
+        time.sleep(pause)
+
+    # Several host threads at once: one gets the pool, the others run their share alone.
+    errors = []
+    def worker(seed):
+        try:
+            for i in range(40):
+                check(seed + i)
+                if i % 7 == 0:
+                    time.sleep(1e-3)
+        except Exception as exc:  # reported below
+            errors.append(exc)
+    threads = [threading.Thread(target=worker, args=(s,)) for s in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors, errors
+    print("ok")
+""")
+
+
+def test_pool_transitions_and_concurrent_callers() -> None:
+    env = dict(os.environ, XHAL_CPU_THREADS="4")
+    proc = subprocess.run([sys.executable, "-c", SCRIPT], capture_output=True, text=True,
+                          env=env, timeout=300)
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-3000:]
+    assert proc.stdout.strip().endswith("ok")
