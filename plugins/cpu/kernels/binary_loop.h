@@ -215,7 +215,7 @@ xhal_status_t binary_apply(const char* name, const xhal_kernel_context_t* ctx,
   // Streaming pays only for memory-bound ops and long runs (short ones would write partial
   // cache lines).
   const bool stream = !kHeavy<F> && loop.dims[loop.rank - 1] >= 1024 &&
-                      should_stream(numel(A) * static_cast<int64_t>(sizeof(TA)) +
+                      outgrows_caches(numel(A) * static_cast<int64_t>(sizeof(TA)) +
                                     numel(B) * static_cast<int64_t>(sizeof(TB)) +
                                     n * static_cast<int64_t>(sizeof(TC)));
   loop_all(loop, n, [&](const int64_t* off, const int64_t* st, int64_t pos, int64_t len) {

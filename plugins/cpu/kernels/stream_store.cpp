@@ -24,7 +24,7 @@ int64_t l2_bytes() {
 
 }  // namespace
 
-bool should_stream(int64_t bytes) { return bytes > l2_bytes() * num_threads(); }
+bool outgrows_caches(int64_t bytes) { return bytes > l2_bytes() * num_threads(); }
 
 void stream_copy(void* dst, const void* src, int64_t bytes) {
   auto* d = static_cast<char*>(dst);

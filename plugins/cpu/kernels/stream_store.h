@@ -16,8 +16,9 @@
 
 namespace xhal_cpu {
 
-// Whether a kernel that touches `bytes` in all (inputs and output) should stream its output.
-bool should_stream(int64_t bytes);
+// Whether a kernel that touches `bytes` in all (inputs and output) outgrows the L2 caches of
+// the threads running it: its data then comes from and goes to memory (stream its output).
+bool outgrows_caches(int64_t bytes);
 
 // Copies `bytes` from a small cache-resident buffer to `dst`, streaming every whole 16-byte
 // aligned piece of `dst` (plain stores for the unaligned ends; plain memcpy off x86-64).

@@ -121,7 +121,7 @@ xhal_status_t unary_entry(const xhal_kernel_context_t* ctx, const xhal_tensor_t*
                               : kParallelGrain / 4;
     // exp and sigmoid are compute-bound: streaming their output measured 1.1-1.3x slower.
     const bool stream = std::is_same_v<Op, ReluOp> &&
-                        should_stream(2 * dx.numel() * static_cast<int64_t>(sizeof(T)));
+                        outgrows_caches(2 * dx.numel() * static_cast<int64_t>(sizeof(T)));
     parallel_for(dx.numel(), grain, [&](int64_t begin, int64_t end) {
       write_streamed(stream, y + begin, end - begin, [&](T* out, int64_t off, int64_t m) {
         run<Op, T>(x + begin + off, out, m);

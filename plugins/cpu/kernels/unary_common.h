@@ -84,7 +84,7 @@ xhal_status_t unary_map(const char* op, const xhal_kernel_context_t* ctx, const 
   T* y = data_as<T>(Y);
   // Only memory-bound (cheap) ops gain from streaming stores; see stream_store.h.
   const bool stream =
-      grain >= kCheapGrain && should_stream(2 * dx.numel() * static_cast<int64_t>(sizeof(T)));
+      grain >= kCheapGrain && outgrows_caches(2 * dx.numel() * static_cast<int64_t>(sizeof(T)));
   parallel_for(dx.numel(), grain, [&](int64_t begin, int64_t end) {
     write_streamed(stream, y + begin, end - begin, [&](T* out, int64_t off, int64_t m) {
       unary_detail::map_n<T, F>(f, x + begin + off, out, m);
