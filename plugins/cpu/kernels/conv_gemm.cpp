@@ -16,6 +16,7 @@
 #include "conv_gemm.h"
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <cstring>
 #include <vector>
@@ -102,74 +103,6 @@ void pack_block(const Geom& g, int64_t channels, const float* x, int64_t p0, int
   }
 }
 
-// C[MR, ncols] (row stride ldc) = (first ? bias : C) + A[MR, kc] (row stride lda) * B[kc, 32]
-// (packed: B[k, j] at B[k * 32 + j]; ncols <= 32 valid columns).
-template <int MR>
-void micro_kernel(int64_t kc, const float* A, int64_t lda, const float* B, float* C, int64_t ldc,
-                  int64_t ncols, bool first, const float* bias) {
-  __m512 acc0[MR], acc1[MR];
-  const __mmask16 m0 = static_cast<__mmask16>(ncols >= 16 ? 0xFFFF : (1u << ncols) - 1u);
-  const __mmask16 m1 =
-      static_cast<__mmask16>(ncols >= 32 ? 0xFFFF : ncols <= 16 ? 0 : (1u << (ncols - 16)) - 1u);
-#pragma GCC unroll 12
-  for (int i = 0; i < MR; ++i) {
-    if (first) {
-      acc0[i] = _mm512_set1_ps(bias != nullptr ? bias[i] : 0.f);
-      acc1[i] = acc0[i];
-    } else {
-      acc0[i] = _mm512_maskz_loadu_ps(m0, C + i * ldc);
-      acc1[i] = _mm512_maskz_loadu_ps(m1, C + i * ldc + 16);
-    }
-  }
-  const float* a[MR];
-#pragma GCC unroll 12
-  for (int i = 0; i < MR; ++i) a[i] = A + i * lda;
-  for (int64_t k = 0; k < kc; ++k, B += kNr) {
-    const __m512 b0 = _mm512_loadu_ps(B), b1 = _mm512_loadu_ps(B + 16);
-#pragma GCC unroll 12
-    for (int i = 0; i < MR; ++i) {
-      const __m512 av = _mm512_set1_ps(a[i][k]);
-      acc0[i] = _mm512_fmadd_ps(av, b0, acc0[i]);
-      acc1[i] = _mm512_fmadd_ps(av, b1, acc1[i]);
-    }
-  }
-#pragma GCC unroll 12
-  for (int i = 0; i < MR; ++i) {
-    _mm512_mask_storeu_ps(C + i * ldc, m0, acc0[i]);
-    _mm512_mask_storeu_ps(C + i * ldc + 16, m1, acc1[i]);
-  }
-}
-
-using MicroFn = void (*)(int64_t, const float*, int64_t, const float*, float*, int64_t, int64_t,
-                         bool, const float*);
-
-MicroFn micro_for(int mr) {
-  static const MicroFn table[kMr + 1] = {
-      nullptr,          micro_kernel<1>,  micro_kernel<2>, micro_kernel<3>,  micro_kernel<4>,
-      micro_kernel<5>,  micro_kernel<6>,  micro_kernel<7>, micro_kernel<8>,  micro_kernel<9>,
-      micro_kernel<10>, micro_kernel<11>, micro_kernel<12>};
-  return table[mr];
-}
-
-// Y rows [m0, m1), positions [p0, p0 + nc), from the weights (read in place) and the packed
-// column block `bp`.
-void block_gemm(int64_t K, int64_t P, const float* w, const float* bias, const float* bp,
-                int64_t m0, int64_t m1, int64_t p0, int64_t nc, float* y) {
-  const int64_t panels = (nc + kNr - 1) / kNr;
-  for (int64_t k0 = 0; k0 < K; k0 += kKc) {
-    const int64_t kc = std::min(kKc, K - k0);
-    for (int64_t jp = 0; jp < panels; ++jp) {
-      const float* b = bp + jp * K * kNr + k0 * kNr;
-      const int64_t ncols = std::min(kNr, nc - jp * kNr);
-      for (int64_t i = m0; i < m1; i += kMr) {
-        const int mr = static_cast<int>(std::min<int64_t>(kMr, m1 - i));
-        micro_for(mr)(kc, w + i * K + k0, K, b, y + i * P + p0 + jp * kNr, P, ncols, k0 == 0,
-                      bias != nullptr ? bias + i : nullptr);
-      }
-    }
-  }
-}
-
 // Lanes [lo, hi) of 16 set (either bound may lie outside [0, 16]).
 inline __mmask16 lanes(int64_t lo, int64_t hi) {
   if (lo < 0) lo = 0;
@@ -178,10 +111,12 @@ inline __mmask16 lanes(int64_t lo, int64_t hi) {
   return static_cast<__mmask16>(((1u << hi) - 1u) & ~((1u << lo) - 1u));
 }
 
-// The in-place kernel: as micro_kernel, but row k of B is the 32 floats at B + off[k] (a
-// shifted window of the padded input); only the first ncols columns of C are read and stored.
+// C[MR, ncols] (row stride ldc) = (first ? bias : C) + A[MR, kc] (row stride lda) * B[kc, 32],
+// row k of B being the 32 floats at B + off[k]: a packed panel's row (off[k] = 32 k, see
+// kPackedRows) or a shifted window of the padded input (the in-place path). Only the first
+// ncols <= 32 columns of C are read and stored.
 template <int MR>
-void direct_kernel(int64_t kc, const float* A, int64_t lda, const float* B, const int64_t* off,
+void micro_kernel(int64_t kc, const float* A, int64_t lda, const float* B, const int64_t* off,
                    float* C, int64_t ldc, int64_t ncols, bool first, const float* bias) {
   __m512 acc0[MR], acc1[MR];
   const __mmask16 m0 = lanes(0, ncols), m1 = lanes(0, ncols - 16);
@@ -215,17 +150,46 @@ void direct_kernel(int64_t kc, const float* A, int64_t lda, const float* B, cons
   }
 }
 
-using DirectFn = void (*)(int64_t, const float*, int64_t, const float*, const int64_t*, float*,
-                          int64_t, int64_t, bool, const float*);
+using MicroFn = void (*)(int64_t, const float*, int64_t, const float*, const int64_t*, float*,
+                         int64_t, int64_t, bool, const float*);
 
-DirectFn direct_for(int mr) {
-  static const DirectFn table[kMr + 1] = {
-      nullptr,           direct_kernel<1>,  direct_kernel<2>, direct_kernel<3>,
-      direct_kernel<4>,  direct_kernel<5>,  direct_kernel<6>, direct_kernel<7>,
-      direct_kernel<8>,  direct_kernel<9>,  direct_kernel<10>, direct_kernel<11>,
-      direct_kernel<12>};
+MicroFn micro_for(int mr) {
+  static const MicroFn table[kMr + 1] = {
+      nullptr,          micro_kernel<1>,  micro_kernel<2>, micro_kernel<3>,  micro_kernel<4>,
+      micro_kernel<5>,  micro_kernel<6>,  micro_kernel<7>, micro_kernel<8>,  micro_kernel<9>,
+      micro_kernel<10>, micro_kernel<11>, micro_kernel<12>};
   return table[mr];
 }
+
+// Row offsets of a packed panel for micro_kernel: row k starts at 32 k.
+const int64_t* packed_rows() {
+  static const std::array<int64_t, kKc> rows = [] {
+    std::array<int64_t, kKc> r{};
+    for (int64_t k = 0; k < kKc; ++k) r[static_cast<size_t>(k)] = k * kNr;
+    return r;
+  }();
+  return rows.data();
+}
+
+// Y rows [m0, m1), positions [p0, p0 + nc), from the weights (read in place) and the packed
+// column block `bp`.
+void block_gemm(int64_t K, int64_t P, const float* w, const float* bias, const float* bp,
+                int64_t m0, int64_t m1, int64_t p0, int64_t nc, float* y) {
+  const int64_t panels = (nc + kNr - 1) / kNr;
+  for (int64_t k0 = 0; k0 < K; k0 += kKc) {
+    const int64_t kc = std::min(kKc, K - k0);
+    for (int64_t jp = 0; jp < panels; ++jp) {
+      const float* b = bp + jp * K * kNr + k0 * kNr;
+      const int64_t ncols = std::min(kNr, nc - jp * kNr);
+      for (int64_t i = m0; i < m1; i += kMr) {
+        const int mr = static_cast<int>(std::min<int64_t>(kMr, m1 - i));
+        micro_for(mr)(kc, w + i * K + k0, K, b, packed_rows(), y + i * P + p0 + jp * kNr, P,
+                      ncols, k0 == 0, bias != nullptr ? bias + i : nullptr);
+      }
+    }
+  }
+}
+
 
 // 2-D/1-D convolution without im2col (the caller checks that the depth axis is trivial). The
 // zero-padded input is split by stride phase: with strides (sh, sw),
@@ -350,9 +314,9 @@ void conv_direct(const Geom& g, int64_t channels, int64_t M, const float* x, con
         const int64_t kc = std::min(kKc, K - k0);
         auto tile = [&](int64_t i, int64_t jp) {
           const int mr = static_cast<int>(std::min<int64_t>(kMr, m1 - i));
-          direct_for(mr)(kc, w + i * K + k0, K, xp + jp * kNr, off + k0, yw + i * ldy + jp * kNr,
-                         ldy, std::min(kNr, ldy - jp * kNr), k0 == 0,
-                         bias != nullptr ? bias + i : nullptr);
+          micro_for(mr)(kc, w + i * K + k0, K, xp + jp * kNr, off + k0, yw + i * ldy + jp * kNr,
+                        ldy, std::min(kNr, ldy - jp * kNr), k0 == 0,
+                        bias != nullptr ? bias + i : nullptr);
         };
         if (few) {
           for (int64_t i = m0; i < m1; i += kMr)
