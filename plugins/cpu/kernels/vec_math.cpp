@@ -119,6 +119,17 @@ inline float vhmax(V a) {
   m = _mm_max_ss(m, _mm_movehdup_ps(m));
   return _mm_cvtss_f32(m);
 }
+// p * 2^n, n held in t = n + 1.5 * 2^23 (the rounding shifter): 2^n as two normal factors,
+// so subnormal results are scaled with one rounding (NaN lanes have a NaN p and stay NaN
+// whatever the factors are).
+inline V times_pow2(V p, V t) {
+  const __m256i ni = _mm256_sub_epi32(_mm256_castps_si256(t), _mm256_castps_si256(vset(kShifter)));
+  const __m256i n1 = _mm256_srai_epi32(ni, 1), n2 = _mm256_sub_epi32(ni, n1);
+  const __m256i bias = _mm256_set1_epi32(127);
+  const V s1 = _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_add_epi32(n1, bias), 23));
+  const V s2 = _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_add_epi32(n2, bias), 23));
+  return _mm256_mul_ps(_mm256_mul_ps(p, s1), s2);
+}
 inline V vexp(V x) {
   x = _mm256_min_ps(vset(kExpHi), x);  // minps returns its second operand for NaN
   x = _mm256_max_ps(vset(kExpLo), x);
@@ -133,14 +144,7 @@ inline V vexp(V x) {
   p = _mm256_fmadd_ps(p, r, vset(kC2));
   p = _mm256_fmadd_ps(p, r, vset(1.f));
   p = _mm256_fmadd_ps(p, r, vset(1.f));
-  // 2^n as two normal factors, so subnormal results are scaled with one rounding (NaN lanes
-  // have a NaN p and stay NaN whatever the factors are).
-  const __m256i ni = _mm256_sub_epi32(_mm256_castps_si256(t), _mm256_castps_si256(vset(kShifter)));
-  const __m256i n1 = _mm256_srai_epi32(ni, 1), n2 = _mm256_sub_epi32(ni, n1);
-  const __m256i bias = _mm256_set1_epi32(127);
-  const V s1 = _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_add_epi32(n1, bias), 23));
-  const V s2 = _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_add_epi32(n2, bias), 23));
-  return _mm256_mul_ps(_mm256_mul_ps(p, s1), s2);
+  return times_pow2(p, t);
 }
 inline V vexp_nonpos(V x) {
   x = _mm256_max_ps(vset(kExpLo), x);  // maxps returns its second operand for NaN
@@ -152,12 +156,7 @@ inline V vexp_nonpos(V x) {
   p = _mm256_fmadd_ps(p, r, vset(kS2));
   p = _mm256_fmadd_ps(p, r, vset(kS1));
   p = _mm256_fmadd_ps(p, r, vset(1.f));
-  const __m256i ni = _mm256_sub_epi32(_mm256_castps_si256(t), _mm256_castps_si256(vset(kShifter)));
-  const __m256i n1 = _mm256_srai_epi32(ni, 1), n2 = _mm256_sub_epi32(ni, n1);
-  const __m256i bias = _mm256_set1_epi32(127);
-  const V s1 = _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_add_epi32(n1, bias), 23));
-  const V s2 = _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_add_epi32(n2, bias), 23));
-  return _mm256_mul_ps(_mm256_mul_ps(p, s1), s2);
+  return times_pow2(p, t);
 }
 using DAcc = __m256d;
 inline DAcc dacc_zero() { return _mm256_setzero_pd(); }
