@@ -144,7 +144,7 @@ template <class T>
 xhal_status_t leaky_relu_entry(const xhal_kernel_context_t* ctx, const xhal_tensor_t* X,
                                const xhal_leaky_relu_v1_attrs_t* attrs, xhal_tensor_t* Y) noexcept {
   return run("leaky_relu", ctx, [&](const Call& call) {
-    const auto a = ew::read_attrs(attrs, xhal_leaky_relu_v1_attrs_init);
+    const auto a = read_attrs(attrs, xhal_leaky_relu_v1_attrs_init);
     return ew::unary<T, T>(call, LeakyReluOp{a.alpha}, X, Y);
   });
 }
@@ -153,7 +153,7 @@ template <class T>
 xhal_status_t elu_entry(const xhal_kernel_context_t* ctx, const xhal_tensor_t* X,
                         const xhal_elu_v1_attrs_t* attrs, xhal_tensor_t* Y) noexcept {
   return run("elu", ctx, [&](const Call& call) {
-    const auto a = ew::read_attrs(attrs, xhal_elu_v1_attrs_init);
+    const auto a = read_attrs(attrs, xhal_elu_v1_attrs_init);
     return ew::unary<T, T>(call, EluOp{a.alpha}, X, Y);
   });
 }
@@ -162,7 +162,7 @@ template <class T>
 xhal_status_t selu_entry(const xhal_kernel_context_t* ctx, const xhal_tensor_t* X,
                          const xhal_selu_v1_attrs_t* attrs, xhal_tensor_t* Y) noexcept {
   return run("selu", ctx, [&](const Call& call) {
-    const auto a = ew::read_attrs(attrs, xhal_selu_v1_attrs_init);
+    const auto a = read_attrs(attrs, xhal_selu_v1_attrs_init);
     return ew::unary<T, T>(call, SeluOp{a.alpha, a.gamma}, X, Y);
   });
 }
@@ -172,7 +172,7 @@ xhal_status_t hard_sigmoid_entry(const xhal_kernel_context_t* ctx, const xhal_te
                                  const xhal_hard_sigmoid_v1_attrs_t* attrs,
                                  xhal_tensor_t* Y) noexcept {
   return run("hard_sigmoid", ctx, [&](const Call& call) {
-    const auto a = ew::read_attrs(attrs, xhal_hard_sigmoid_v1_attrs_init);
+    const auto a = read_attrs(attrs, xhal_hard_sigmoid_v1_attrs_init);
     return ew::unary<T, T>(call, HardSigmoidOp{a.alpha, a.beta}, X, Y);
   });
 }
@@ -197,7 +197,7 @@ template <class T>
 xhal_status_t gelu_entry(const xhal_kernel_context_t* ctx, const xhal_tensor_t* X,
                          const xhal_gelu_v1_attrs_t* attrs, xhal_tensor_t* Y) noexcept {
   return run("gelu", ctx, [&](const Call& call) {
-    const auto a = ew::read_attrs(attrs, xhal_gelu_v1_attrs_init);
+    const auto a = read_attrs(attrs, xhal_gelu_v1_attrs_init);
     const char* approx = a.approximate != nullptr ? a.approximate : "none";
     if (std::strcmp(approx, "none") == 0) return ew::unary<T, T>(call, GeluErfOp{}, X, Y);
     if (std::strcmp(approx, "tanh") == 0) return ew::unary<T, T>(call, GeluTanhOp{}, X, Y);

@@ -132,7 +132,7 @@ xhal_status_t mod_entry(const xhal_kernel_context_t* ctx, const xhal_tensor_t* A
   return guarded("mod", [&] {
     Call call;
     XHAL_CUDA_TRY(begin_call("mod", ctx, &call));
-    const xhal_mod_v1_attrs_t a = ew::read_attrs(attrs, xhal_mod_v1_attrs_init);
+    const xhal_mod_v1_attrs_t a = read_attrs(attrs, xhal_mod_v1_attrs_init);
     if (a.fmod == 1) return ew::binary<T, T, T>(call, ModTrunc{}, A, B, C);
     if (a.fmod == 0) return ew::binary<T, T, T>(call, ModFloor{}, A, B, C);
     return fail(XHAL_ERROR_INVALID_ARGUMENT, "mod: attribute fmod must be 0 or 1, got %lld",

@@ -13,7 +13,6 @@
 namespace xhal_cuda {
 namespace {
 
-using mv::read_attrs;
 
 // Host bytes -> device, asynchronous on call.stream; `src` may be reused once this returns.
 xhal_status_t upload(const Call& call, void* dst, const void* src, uint64_t bytes) {

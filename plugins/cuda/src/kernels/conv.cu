@@ -65,7 +65,7 @@ xhal_status_t conv_kernel(const xhal_kernel_context_t* ctx, const xhal_tensor_t*
     XHAL_CUDA_TRY(check_tensor(call, "input W", W, dt));
     if (B != nullptr) XHAL_CUDA_TRY(check_tensor(call, "input B", B, dt));
     XHAL_CUDA_TRY(check_tensor(call, "output Y", Y, dt));
-    const auto at = mv::read_attrs(given, xhal_conv_v1_attrs_init);
+    const auto at = read_attrs(given, xhal_conv_v1_attrs_init);
     const Shape dx = shape_of(X), dw = shape_of(W);
     const Shape db = B != nullptr ? shape_of(B) : Shape();
     Geom g;
@@ -180,7 +180,7 @@ xhal_status_t conv_transpose_kernel(const xhal_kernel_context_t* ctx, const xhal
     XHAL_CUDA_TRY(check_tensor(call, "input W", W, dt));
     if (B != nullptr) XHAL_CUDA_TRY(check_tensor(call, "input B", B, dt));
     XHAL_CUDA_TRY(check_tensor(call, "output Y", Y, dt));
-    const auto at = mv::read_attrs(given, xhal_conv_transpose_v1_attrs_init);
+    const auto at = read_attrs(given, xhal_conv_transpose_v1_attrs_init);
     const Shape dx = shape_of(X), dw = shape_of(W);
     const Shape db = B != nullptr ? shape_of(B) : Shape();
     Geom g;

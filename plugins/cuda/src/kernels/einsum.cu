@@ -109,7 +109,7 @@ xhal_status_t einsum_kernel(const xhal_kernel_context_t* ctx, const xhal_tensor_
       shapes.emplace_back(dims.back().d, dims.back().d + dims.back().rank);
     }
     XHAL_CUDA_TRY(check_tensor(call, "output Output", Output, dt));
-    const auto at = mv::read_attrs(given, xhal_einsum_v1_attrs_init);
+    const auto at = read_attrs(given, xhal_einsum_v1_attrs_init);
     const char* equation = at.equation != nullptr ? at.equation : "";
     kit::EinsumEquation p;
     std::vector<int64_t> size;

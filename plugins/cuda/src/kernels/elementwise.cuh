@@ -67,21 +67,6 @@ constexpr bool is_int = std::is_integral<V>::value && !std::is_same<V, bool>::va
 
 // ---- host side: attributes, shapes, strides ----------------------------------------------------
 
-// The attributes with the spec's defaults for what the caller's (possibly older, shorter)
-// struct lacks, as the CPU plugin reads them.
-template <class Attrs>
-Attrs read_attrs(const Attrs* given, void (*init)(Attrs*)) {
-  Attrs a;
-  init(&a);
-  if (given != nullptr && given->struct_size > sizeof(size_t)) {
-    const size_t n = given->struct_size < sizeof(Attrs) ? given->struct_size : sizeof(Attrs);
-    std::memcpy(reinterpret_cast<char*>(&a) + sizeof(size_t),
-                reinterpret_cast<const char*>(given) + sizeof(size_t), n - sizeof(size_t));
-  }
-  a.struct_size = sizeof(Attrs);
-  return a;
-}
-
 // NumPy broadcast of two shapes; false when they do not broadcast.
 inline bool broadcast2(const Shape& a, const Shape& b, Shape* out) {
   const int r = a.rank > b.rank ? a.rank : b.rank;

@@ -19,7 +19,6 @@ namespace xhal_cuda {
 namespace {
 
 using mv::normalize_axis;
-using mv::read_attrs;
 
 template <int32_t DT>
 using word_t = std::conditional_t<

@@ -27,7 +27,6 @@ namespace {
 
 using mv::elem_size;
 using mv::normalize_axis;
-using mv::read_attrs;
 
 // Copies `in` (any strides) into the compact output `out` of the same element count.
 xhal_status_t copy_whole(const Call& call, const xhal_tensor_t* in, xhal_tensor_t* out) {

@@ -17,21 +17,6 @@
 namespace xhal_cuda {
 namespace mv {
 
-// The attributes the kernel should use: the spec defaults (`init`), overridden by every field
-// the caller's struct has (it may come from an older or newer header, or be NULL).
-template <class Attrs>
-Attrs read_attrs(const Attrs* given, void (*init)(Attrs*)) {
-  Attrs a;
-  init(&a);
-  if (given != nullptr && given->struct_size > sizeof(size_t)) {
-    const size_t n = given->struct_size < sizeof(Attrs) ? given->struct_size : sizeof(Attrs);
-    std::memcpy(reinterpret_cast<char*>(&a) + sizeof(size_t),
-                reinterpret_cast<const char*>(given) + sizeof(size_t), n - sizeof(size_t));
-  }
-  a.struct_size = sizeof(Attrs);
-  return a;
-}
-
 // An axis in [-rank, rank) as [0, rank); -1 when out of range.
 inline int normalize_axis(int64_t axis, int rank) {
   if (axis < -rank || axis >= rank) return -1;

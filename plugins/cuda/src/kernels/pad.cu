@@ -93,7 +93,7 @@ xhal_status_t pad_kernel(const xhal_kernel_context_t* ctx, const xhal_tensor_t* 
     XHAL_CUDA_TRY(begin_call(kOp, ctx, &call));
     XHAL_CUDA_TRY(check_tensor(call, "input data", data, DT));
     XHAL_CUDA_TRY(check_tensor(call, "output output", output, DT));
-    const auto at = mv::read_attrs(given, xhal_pad_v1_attrs_init);
+    const auto at = read_attrs(given, xhal_pad_v1_attrs_init);
     const std::string m = at.mode != nullptr ? at.mode : "constant";
     int mode;
     if (m == "constant")

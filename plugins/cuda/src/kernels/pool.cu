@@ -135,7 +135,7 @@ xhal_status_t max_pool_kernel(const xhal_kernel_context_t* ctx, const xhal_tenso
     constexpr int32_t dt = dtype_of<T>();
     XHAL_CUDA_TRY(check_tensor(call, "input X", X, dt));
     XHAL_CUDA_TRY(check_tensor(call, "output Y", Y, dt));
-    const auto at = mv::read_attrs(given, xhal_max_pool_v1_attrs_init);
+    const auto at = read_attrs(given, xhal_max_pool_v1_attrs_init);
     if (at.storage_order != 0)
       return fail(XHAL_ERROR_UNSUPPORTED, "max_pool: storage_order %lld; only 0 is supported",
                   static_cast<long long>(at.storage_order));
@@ -164,7 +164,7 @@ xhal_status_t average_pool_kernel(const xhal_kernel_context_t* ctx, const xhal_t
     constexpr int32_t dt = dtype_of<T>();
     XHAL_CUDA_TRY(check_tensor(call, "input X", X, dt));
     XHAL_CUDA_TRY(check_tensor(call, "output Y", Y, dt));
-    const auto at = mv::read_attrs(given, xhal_average_pool_v1_attrs_init);
+    const auto at = read_attrs(given, xhal_average_pool_v1_attrs_init);
     if (at.count_include_pad != 0 && at.count_include_pad != 1)
       return fail(XHAL_ERROR_INVALID_ARGUMENT,
                   "average_pool: count_include_pad %lld must be 0 or 1",

@@ -95,7 +95,7 @@ xhal_status_t resize_kernel(const xhal_kernel_context_t* ctx, const xhal_tensor_
     XHAL_CUDA_TRY(begin_call(kOp, ctx, &call));
     XHAL_CUDA_TRY(check_tensor(call, "input X", X, dt));
     XHAL_CUDA_TRY(check_tensor(call, "output Y", Y, dt));
-    const auto at = mv::read_attrs(given, xhal_resize_v1_attrs_init);
+    const auto at = read_attrs(given, xhal_resize_v1_attrs_init);
     kit::ResizeOptions opt;
     std::string err;
     xhal_status_t st = kit::parse_resize_options(at, &opt, &err);

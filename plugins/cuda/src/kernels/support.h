@@ -10,6 +10,7 @@
 #include <cuda_runtime_api.h>
 
 #include <cstdint>
+#include <cstring>
 #include <string>
 
 #include <xhal/xhal_abi.h>
@@ -21,6 +22,21 @@ namespace xhal_cuda {
 
 constexpr int kMaxRank = 32;  // rank the kernels accept from the host
 constexpr int kMaxDims = 8;   // dimensions device-side index arrays hold (after merging)
+
+// The attributes the kernel should use: the spec defaults (`init`), overridden by every field
+// the caller's struct has (it may come from an older or newer header, or be NULL).
+template <class Attrs>
+Attrs read_attrs(const Attrs* given, void (*init)(Attrs*)) {
+  Attrs a;
+  init(&a);
+  if (given != nullptr && given->struct_size > sizeof(size_t)) {
+    const size_t n = given->struct_size < sizeof(Attrs) ? given->struct_size : sizeof(Attrs);
+    std::memcpy(reinterpret_cast<char*>(&a) + sizeof(size_t),
+                reinterpret_cast<const char*>(given) + sizeof(size_t), n - sizeof(size_t));
+  }
+  a.struct_size = sizeof(Attrs);
+  return a;
+}
 
 // A shape of rank <= kMaxRank, by value.
 struct Shape {
