@@ -57,3 +57,35 @@ def test_packed_path_shapes(rank: int, c_in: int, c_out: int, size: int, stride:
     tol = spec["tolerance"]["float32"]
     cmp = compare(got, want, rtol=tol["rtol"], atol=tol["atol"])
     assert cmp.ok, cmp.message
+
+
+# The in-place path (2-D/1-D, stride 1 or more than one tap) computes a wide grid split into
+# panel groups and tile ranges, with a different loop order for outputs of at most 8 panels;
+# these shapes cover both sides of that line, partial 12-channel tiles, dilations and padding
+# that widens the grid, at sizes where the work is split across threads.
+@settings(max_examples=40, deadline=None)
+@given(c_in=st.integers(1, 24), c_out=st.integers(1, 40), size=st.integers(3, 40),
+       k=st.sampled_from([2, 3, 5]), stride=st.integers(1, 2), dilation=st.integers(1, 2),
+       pad=st.integers(0, 2), bias=st.booleans())
+def test_direct_path_shapes(c_in: int, c_out: int, size: int, k: int, stride: int,
+                            dilation: int, pad: int, bias: bool) -> None:
+    import numpy as np
+
+    import xhal
+    from xhal.conformance.compare import compare
+    from xhal.conformance.reference import evaluate
+
+    reach = dilation * (k - 1) + 1
+    size = max(size, reach)
+    rng = np.random.default_rng(size * 131 + c_in * 7 + c_out)
+    x = rng.standard_normal((1, c_in, size, size + 3)).astype(np.float32)
+    w = rng.standard_normal((c_out, c_in, k, k)).astype(np.float32)
+    b = rng.standard_normal(c_out).astype(np.float32) if bias else None
+    attrs = {"strides": [stride, stride], "pads": [pad] * 4, "dilations": [dilation] * 2}
+    args = [xhal.tensor(x), xhal.tensor(w), xhal.tensor(b) if b is not None else None]
+    got = xhal.ops.conv(*args, **attrs).numpy()
+    spec = xhal.specs()["ops"]["conv"]
+    want = evaluate(spec, {"X": x, "W": w, "B": b}, attrs, {"Y": "float32"})["Y"]
+    tol = spec["tolerance"]["float32"]
+    cmp = compare(got, want, rtol=tol["rtol"], atol=tol["atol"])
+    assert cmp.ok, cmp.message

@@ -292,11 +292,13 @@ void conv_direct(const Geom& g, int64_t channels, int64_t M, const float* x, con
   const int64_t tiles = (M + kMr - 1) / kMr;
   // Tasks: groups of panels x ranges of micro-tiles, about 4 per thread.
   // Few panels (small outputs, large weights): one panel group, so that each weight slice
-  // is read once and reused from L1 for every panel (the tile loop then runs outside).
+  // is read once and reused from L1 for every panel (the tile loop then runs outermost).
   const int64_t threads = num_threads();
   const int64_t want = 4 * threads;
   const bool few = panels <= kFewPanels;
-  const int64_t pgroups = few ? 1 : std::min(panels, want);
+  // Otherwise two panel groups per thread, each split into ranges of tiles: at 2 threads this
+  // measured 3-9% faster than a group per task (and 5-12% faster than four times as many).
+  const int64_t pgroups = few ? 1 : std::min(panels, 2 * threads);
   const int64_t msplit = std::min(tiles, std::max<int64_t>(1, want / pgroups));
   const int64_t work = K * width * M;  // multiply-adds
   // Tasks are claimed one at a time, so a thread that the OS delays (a shared machine) holds
@@ -310,21 +312,22 @@ void conv_direct(const Geom& g, int64_t channels, int64_t M, const float* x, con
       const int64_t j0 = panels * pg / pgroups, j1 = panels * (pg + 1) / pgroups;
       const int64_t m0 = tiles * ms / msplit * kMr;
       const int64_t m1 = std::min(M, tiles * (ms + 1) / msplit * kMr);
-      for (int64_t k0 = 0; k0 < K; k0 += kKc) {
-        const int64_t kc = std::min(kKc, K - k0);
-        auto tile = [&](int64_t i, int64_t jp) {
-          const int mr = static_cast<int>(std::min<int64_t>(kMr, m1 - i));
-          micro_for(mr)(kc, w + i * K + k0, K, xp + jp * kNr, off + k0, yw + i * ldy + jp * kNr,
-                        ldy, std::min(kNr, ldy - jp * kNr), k0 == 0,
-                        bias != nullptr ? bias + i : nullptr);
-        };
-        if (few) {
-          for (int64_t i = m0; i < m1; i += kMr)
-            for (int64_t jp = j0; jp < j1; ++jp) tile(i, jp);
-        } else {
+      auto tile = [&](int64_t i, int64_t k0, int64_t jp) {
+        const int mr = static_cast<int>(std::min<int64_t>(kMr, m1 - i));
+        micro_for(mr)(std::min(kKc, K - k0), w + i * K + k0, K, xp + jp * kNr, off + k0,
+                      yw + i * ldy + jp * kNr, ldy, std::min(kNr, ldy - jp * kNr), k0 == 0,
+                      bias != nullptr ? bias + i : nullptr);
+      };
+      if (few) {
+        // Each weight row is read from start to end once: long sequential runs that the
+        // prefetchers follow (the weights of these layers come from memory, not cache).
+        for (int64_t i = m0; i < m1; i += kMr)
+          for (int64_t k0 = 0; k0 < K; k0 += kKc)
+            for (int64_t jp = j0; jp < j1; ++jp) tile(i, k0, jp);
+      } else {
+        for (int64_t k0 = 0; k0 < K; k0 += kKc)
           for (int64_t jp = j0; jp < j1; ++jp)
-            for (int64_t i = m0; i < m1; i += kMr) tile(i, jp);
-        }
+            for (int64_t i = m0; i < m1; i += kMr) tile(i, k0, jp);
       }
     }
   });
