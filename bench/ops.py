@@ -1,12 +1,15 @@
 """Per-op throughput of the xhal CPU plugin against numpy and ONNX Runtime's CPU provider.
 
     python bench/ops.py [--threads N] [--filter SUBSTRING] [--quick] [--rounds R] [--json FILE]
+                        [--same-process]
 
-Every workload runs, in one process and on the same thread count, through xhal
+Every workload runs, in one run and on the same thread count, through xhal
 (``xhal.ops.<op>`` on cpu:0), numpy (where numpy has the op) and ONNX Runtime (a one-node model
-of the op's ONNX mapping). The implementations take turns, one timed batch each, for R rounds;
-the table gives each one's fastest batch (time per call) and the ratio of xhal's time to each
-peer's (< 1.0: xhal is faster). GEMM-shaped work also gets GFLOP/s.
+of the op's ONNX mapping). Each implementation lives in a worker process of its own, so that
+one library's thread pool never competes with another's for the cores (``--same-process``
+runs them all in this process instead). The implementations take turns, one timed batch each,
+for R rounds; the table gives each one's fastest batch (time per call) and the ratio of xhal's
+time to each peer's (< 1.0: xhal is faster). GEMM-shaped work also gets GFLOP/s.
 
 Figures, not tests: nothing here asserts. The machines this project runs on set
 OPENBLAS_CORETYPE/OPENBLAS_L2_SIZE, which slow OpenBLAS (numpy's and xhal's alike) to its AVX2
@@ -18,6 +21,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import subprocess
 import sys
 import time
 from collections.abc import Callable
@@ -171,35 +175,129 @@ def xhal_call(wl: Workload) -> Callable[[], Any] | None:
     return lambda: fn(*args, **wl.attrs)
 
 
-def run(threads: int, name_filter: str | None, quick: bool, rounds: int) -> list[dict[str, Any]]:
+IMPLEMENTATIONS = ("xhal", "ort", "numpy")
+
+
+def make_call(impl: str, wl: Workload, threads: int) -> Callable[[], Any] | None:
+    if impl == "xhal":
+        return xhal_call(wl)
+    if impl == "ort":
+        return ort_session(wl, threads)
+    return (lambda: wl.numpy_fn(*wl.inputs)) if wl.numpy_fn else None
+
+
+class InProcess:
+    """An implementation measured in this process."""
+
+    def __init__(self, impl: str, threads: int) -> None:
+        self.impl, self.threads = impl, threads
+        self.fn: Callable[[], Any] | None = None
+        self.calls = 0
+
+    def prepare(self, wl: Workload) -> bool:
+        self.fn = make_call(self.impl, wl, self.threads)
+        if self.fn is not None:
+            self.calls = calibrate(self.fn, 0.04)
+        return self.fn is not None
+
+    def time_batch(self) -> float:
+        assert self.fn is not None
+        return time_batch(self.fn, self.calls, self.threads)
+
+    def close(self) -> None:
+        self.fn = None
+
+
+class WorkerProcess:
+    """An implementation measured in a worker process of its own (this script, `--worker`).
+
+    Lines on the worker's stdin: `prepare INDEX` (answer: `ok` or `none`), `time` (answer: seconds
+    per call of one batch). The worker builds the same workloads from the same seeds.
+    """
+
+    def __init__(self, impl: str, threads: int, quick: bool) -> None:
+        cmd = [sys.executable, os.path.abspath(__file__), "--worker", impl,
+               "--threads", str(threads)] + (["--quick"] if quick else [])
+        self.proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                     text=True, bufsize=1)
+
+    def _ask(self, line: str) -> str:
+        assert self.proc.stdin is not None and self.proc.stdout is not None
+        self.proc.stdin.write(line + "\n")
+        self.proc.stdin.flush()
+        answer = self.proc.stdout.readline()
+        if not answer:
+            raise RuntimeError(f"bench worker {self.proc.args[3]} exited "
+                               f"(status {self.proc.wait()}) after '{line}'")
+        return answer.strip()
+
+    def prepare(self, index: int) -> bool:
+        return self._ask(f"prepare {index}") == "ok"
+
+    def time_batch(self) -> float:
+        return float(self._ask("time"))
+
+    def close(self) -> None:
+        if self.proc.stdin is not None:
+            self.proc.stdin.close()
+        self.proc.wait()
+
+
+def worker_main(impl: str, threads: int, quick: bool) -> int:
+    """The `--worker` side of WorkerProcess: answers on the stdout it was started with."""
+    answers = sys.stdout
+    sys.stdout = sys.stderr  # anything a library prints must not corrupt the answers
+    loads = workloads(quick)
+    here = InProcess(impl, threads)
+    for line in sys.stdin:
+        cmd, *arg = line.split()
+        if cmd == "prepare":
+            here.close()
+            ready = here.prepare(loads[int(arg[0])])
+            answers.write("ok\n" if ready else "none\n")
+        elif cmd == "time":
+            answers.write(f"{here.time_batch()!r}\n")
+        else:
+            raise SystemExit(f"bench worker: unknown command {line!r}")
+        answers.flush()
+    return 0
+
+
+def run(threads: int, name_filter: str | None, quick: bool, rounds: int,
+        same_process: bool) -> list[dict[str, Any]]:
+    runners: dict[str, Any] = {
+        impl: InProcess(impl, threads) if same_process else WorkerProcess(impl, threads, quick)
+        for impl in IMPLEMENTATIONS}
     rows = []
-    for wl in workloads(quick):
-        if name_filter and name_filter not in wl.name:
-            continue
-        row: dict[str, Any] = {"workload": wl.name, "threads": threads, "rounds": rounds}
-        impls = {"xhal": xhal_call(wl), "ort": ort_session(wl, threads),
-                 "numpy": (lambda wl=wl: wl.numpy_fn(*wl.inputs)) if wl.numpy_fn else None}
-        fns = {key: fn for key, fn in impls.items() if fn is not None}
-        calls = {key: calibrate(fn, 0.04) for key, fn in fns.items()}
-        # The machines are shared: a neighbour's burst only ever adds time, and it can last
-        # longer than one implementation's turn. So the implementations take turns batch by
-        # batch, and each keeps its fastest batch.
-        samples: dict[str, list[float]] = {key: [] for key in fns}
-        for _ in range(rounds):
-            for key, fn in fns.items():
-                samples[key].append(time_batch(fn, calls[key], threads))
-        for key in impls:
-            row[key] = min(samples[key]) if key in samples else None
-        if row["xhal"] is not None:
-            for peer in ("numpy", "ort"):
-                if row[peer]:
-                    row[f"xhal/{peer}"] = row["xhal"] / row[peer]
-            if wl.flops:
-                row["xhal_gflops"] = wl.flops / row["xhal"] / 1e9
-                if row["numpy"]:
-                    row["numpy_gflops"] = wl.flops / row["numpy"] / 1e9
-        rows.append(row)
-        print(_format_row(row), flush=True)
+    try:
+        for index, wl in enumerate(workloads(quick)):
+            if name_filter and name_filter not in wl.name:
+                continue
+            row: dict[str, Any] = {"workload": wl.name, "threads": threads, "rounds": rounds}
+            ready = [impl for impl, runner in runners.items()
+                     if runner.prepare(wl if same_process else index)]
+            # The machines are shared: a neighbour's burst only ever adds time, and it can last
+            # longer than one implementation's turn. So the implementations take turns batch by
+            # batch, and each keeps its fastest batch.
+            samples: dict[str, list[float]] = {impl: [] for impl in ready}
+            for _ in range(rounds):
+                for impl in ready:
+                    samples[impl].append(runners[impl].time_batch())
+            for impl in IMPLEMENTATIONS:
+                row[impl] = min(samples[impl]) if impl in samples else None
+            if row["xhal"] is not None:
+                for peer in ("numpy", "ort"):
+                    if row[peer]:
+                        row[f"xhal/{peer}"] = row["xhal"] / row[peer]
+                if wl.flops:
+                    row["xhal_gflops"] = wl.flops / row["xhal"] / 1e9
+                    if row["numpy"]:
+                        row["numpy_gflops"] = wl.flops / row["numpy"] / 1e9
+            rows.append(row)
+            print(_format_row(row), flush=True)
+    finally:
+        for runner in runners.values():
+            runner.close()
     return rows
 
 
@@ -226,20 +324,27 @@ def main() -> int:
     parser.add_argument("--json", help="write the rows as JSON")
     parser.add_argument("--rounds", type=int, default=5,
                         help="interleaved timed batches per implementation (the fastest counts)")
+    parser.add_argument("--same-process", action="store_true",
+                        help="measure every implementation in this process, not one worker each")
+    parser.add_argument("--worker", choices=IMPLEMENTATIONS, help=argparse.SUPPRESS)
     args = parser.parse_args()
     # The thread counts must be set before numpy's OpenBLAS and xhal's plugin start.
     if os.environ.get("XHAL_CPU_THREADS") != str(args.threads):
         env = dict(os.environ, XHAL_CPU_THREADS=str(args.threads),
                    OPENBLAS_NUM_THREADS=str(args.threads), OMP_NUM_THREADS=str(args.threads))
         os.execve(sys.executable, [sys.executable, *sys.argv], env)
+    if args.worker:
+        return worker_main(args.worker, args.threads, args.quick)
     coretype = os.environ.get("OPENBLAS_CORETYPE", "(unset)")
-    print(f"threads {args.threads}, OPENBLAS_CORETYPE={coretype}")
+    where = "one process" if args.same_process else "a worker process per implementation"
+    print(f"threads {args.threads}, OPENBLAS_CORETYPE={coretype}, {where}")
     print(f"{'workload':<38} {'xhal ms':>9} {'numpy ms':>9} {'ort ms':>9}   "
           f"{'x/np':>5}  {'x/ort':>5}  {'GFLOP/s':>7}")
-    rows = run(args.threads, args.filter, args.quick, args.rounds)
+    rows = run(args.threads, args.filter, args.quick, args.rounds, args.same_process)
     if args.json:
         with open(args.json, "w", encoding="utf-8") as fh:
-            json.dump({"threads": args.threads, "openblas_coretype": coretype, "rows": rows},
+            json.dump({"threads": args.threads, "openblas_coretype": coretype,
+                       "same_process": args.same_process, "rows": rows},
                       fh, indent=1)
     return 0
 
