@@ -114,8 +114,8 @@ inline __mmask16 lanes(int64_t lo, int64_t hi) {
 // C[MR, ncols] (row stride ldc) = (first ? bias : C) + A[MR, kc] (row stride lda) * B[kc, 32],
 // row k of B being the 32 floats at B + off[k]: a packed panel's row (off[k] = 32 k, see
 // kPackedRows) or a shifted window of the padded input (the in-place path). Only the first
-// ncols <= 32 columns of C are read and stored.
-template <int MR>
+// ncols <= 32 columns of C are read and stored. PF > 0: row k + PF is prefetched at step k.
+template <int MR, int PF>
 void micro_kernel(int64_t kc, const float* A, int64_t lda, const float* B, const int64_t* off,
                    float* C, int64_t ldc, int64_t ncols, bool first, const float* bias) {
   __m512 acc0[MR], acc1[MR];
@@ -135,6 +135,10 @@ void micro_kernel(int64_t kc, const float* A, int64_t lda, const float* B, const
   for (int i = 0; i < MR; ++i) a[i] = A + i * lda;
   for (int64_t k = 0; k < kc; ++k) {
     const float* bk = B + off[k];
+    if (PF > 0 && k + PF < kc) {
+      _mm_prefetch(reinterpret_cast<const char*>(B + off[k + PF]), _MM_HINT_T0);
+      _mm_prefetch(reinterpret_cast<const char*>(B + off[k + PF] + 31), _MM_HINT_T0);
+    }
     const __m512 b0 = _mm512_loadu_ps(bk), b1 = _mm512_loadu_ps(bk + 16);
 #pragma GCC unroll 12
     for (int i = 0; i < MR; ++i) {
@@ -153,13 +157,29 @@ void micro_kernel(int64_t kc, const float* A, int64_t lda, const float* B, const
 using MicroFn = void (*)(int64_t, const float*, int64_t, const float*, const int64_t*, float*,
                          int64_t, int64_t, bool, const float*);
 
+// The in-place path's rows of B are windows scattered over the stride phases of the input
+// (a strided 3x3 touches twice the cache lines of a stride-1 one): prefetching the row 8 steps
+// ahead measured 5-7% faster on strided 3x3 layers, neutral on the others. A packed panel is
+// contiguous, which the hardware prefetchers follow without help.
+template <int PF>
 MicroFn micro_for(int mr) {
   static const MicroFn table[kMr + 1] = {
-      nullptr,          micro_kernel<1>,  micro_kernel<2>, micro_kernel<3>,  micro_kernel<4>,
-      micro_kernel<5>,  micro_kernel<6>,  micro_kernel<7>, micro_kernel<8>,  micro_kernel<9>,
-      micro_kernel<10>, micro_kernel<11>, micro_kernel<12>};
+      nullptr,
+      micro_kernel<1, PF>,
+      micro_kernel<2, PF>,
+      micro_kernel<3, PF>,
+      micro_kernel<4, PF>,
+      micro_kernel<5, PF>,
+      micro_kernel<6, PF>,
+      micro_kernel<7, PF>,
+      micro_kernel<8, PF>,
+      micro_kernel<9, PF>,
+      micro_kernel<10, PF>,
+      micro_kernel<11, PF>,
+      micro_kernel<12, PF>};
   return table[mr];
 }
+constexpr int kNoPrefetch = 0, kPrefetchAhead = 8;
 
 // Row offsets of a packed panel for micro_kernel: row k starts at 32 k.
 const int64_t* packed_rows() {
@@ -183,8 +203,9 @@ void block_gemm(int64_t K, int64_t P, const float* w, const float* bias, const f
       const int64_t ncols = std::min(kNr, nc - jp * kNr);
       for (int64_t i = m0; i < m1; i += kMr) {
         const int mr = static_cast<int>(std::min<int64_t>(kMr, m1 - i));
-        micro_for(mr)(kc, w + i * K + k0, K, b, packed_rows(), y + i * P + p0 + jp * kNr, P,
-                      ncols, k0 == 0, bias != nullptr ? bias + i : nullptr);
+        micro_for<kNoPrefetch>(mr)(kc, w + i * K + k0, K, b, packed_rows(),
+                                   y + i * P + p0 + jp * kNr, P, ncols, k0 == 0,
+                                   bias != nullptr ? bias + i : nullptr);
       }
     }
   }
@@ -314,9 +335,10 @@ void conv_direct(const Geom& g, int64_t channels, int64_t M, const float* x, con
       const int64_t m1 = std::min(M, tiles * (ms + 1) / msplit * kMr);
       auto tile = [&](int64_t i, int64_t k0, int64_t jp) {
         const int mr = static_cast<int>(std::min<int64_t>(kMr, m1 - i));
-        micro_for(mr)(std::min(kKc, K - k0), w + i * K + k0, K, xp + jp * kNr, off + k0,
-                      yw + i * ldy + jp * kNr, ldy, std::min(kNr, ldy - jp * kNr), k0 == 0,
-                      bias != nullptr ? bias + i : nullptr);
+        micro_for<kPrefetchAhead>(mr)(std::min(kKc, K - k0), w + i * K + k0, K, xp + jp * kNr,
+                                      off + k0, yw + i * ldy + jp * kNr, ldy,
+                                      std::min(kNr, ldy - jp * kNr), k0 == 0,
+                                      bias != nullptr ? bias + i : nullptr);
       };
       if (few) {
         // Each weight row is read from start to end once: long sequential runs that the
