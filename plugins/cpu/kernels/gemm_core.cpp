@@ -94,6 +94,22 @@ void gemm_float(bool ta, bool tb, int64_t M, int64_t N, int64_t K, T alpha, cons
   blocked_gemm<T>(ta, tb, M, N, K, alpha, A, lda, B, ldb, C, ldc);
 }
 
+template <class T, class BatchedBlas>
+bool matmul_batched(int64_t batches, int64_t M, int64_t N, int64_t K, const T* A, int64_t stride_a,
+                    const T* B, int64_t stride_b, T* C, BatchedBlas blas) {
+  // Every element offset OpenBLAS forms must fit its integers, not only the sizes.
+  if (!fits_blas_int({batches, M, N, K, batches * std::max(stride_a, M * K),
+                      batches * std::max(stride_b, K * N), batches * M * N}))
+    return false;
+  if (M == 0 || N == 0) return true;
+  num_threads();  // make sure OpenBLAS has been given the thread count
+  const auto i32 = [](int64_t v) { return static_cast<blasint>(v); };
+  blas(CblasRowMajor, CblasNoTrans, CblasNoTrans, i32(M), i32(N), i32(K), T(1), A,
+       i32(std::max<int64_t>(K, 1)), i32(stride_a), B, i32(std::max<int64_t>(N, 1)),
+       i32(stride_b), T(0), C, i32(N), i32(M * N), i32(batches));
+  return true;
+}
+
 template <class T>
 void matmul_int(bool ta, bool tb, int64_t M, int64_t N, int64_t K, const T* A, int64_t lda,
                 const T* B, int64_t ldb, T* C, int64_t ldc) {
@@ -116,6 +132,18 @@ void gemm_f32(bool ta, bool tb, int64_t M, int64_t N, int64_t K, float alpha, co
 void gemm_f64(bool ta, bool tb, int64_t M, int64_t N, int64_t K, double alpha, const double* A,
               int64_t lda, const double* B, int64_t ldb, double beta, double* C, int64_t ldc) {
   gemm_float<double>(ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, scipy_cblas_dgemm);
+}
+
+bool matmul_f32_batched(int64_t batches, int64_t M, int64_t N, int64_t K, const float* A,
+                        int64_t stride_a, const float* B, int64_t stride_b, float* C) {
+  return matmul_batched<float>(batches, M, N, K, A, stride_a, B, stride_b, C,
+                               scipy_cblas_sgemm_batch_strided);
+}
+
+bool matmul_f64_batched(int64_t batches, int64_t M, int64_t N, int64_t K, const double* A,
+                        int64_t stride_a, const double* B, int64_t stride_b, double* C) {
+  return matmul_batched<double>(batches, M, N, K, A, stride_a, B, stride_b, C,
+                                scipy_cblas_dgemm_batch_strided);
 }
 
 void matmul_i32(bool ta, bool tb, int64_t M, int64_t N, int64_t K, const int32_t* A, int64_t lda,

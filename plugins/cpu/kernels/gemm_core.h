@@ -16,6 +16,15 @@ void gemm_f64(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, doubl
               const double* A, int64_t lda, const double* B, int64_t ldb, double beta, double* C,
               int64_t ldc);
 
+// C_i[M,N] = A_i[M,K] * B_i[K,N] for i < batches, all row-major and dense, X_i = X + i * stride_x
+// (a stride of 0 repeats the operand). One OpenBLAS batched call, which spreads small products
+// over its threads instead of splitting each one. False (nothing done) where a size is beyond
+// OpenBLAS's 32-bit integers; the caller then runs the products one by one.
+bool matmul_f32_batched(int64_t batches, int64_t M, int64_t N, int64_t K, const float* A,
+                        int64_t stride_a, const float* B, int64_t stride_b, float* C);
+bool matmul_f64_batched(int64_t batches, int64_t M, int64_t N, int64_t K, const double* A,
+                        int64_t stride_a, const double* B, int64_t stride_b, double* C);
+
 // C[M,N] = op(A) * op(B) for int32/int64, wrapping around on overflow (there is no integer
 // BLAS): a cache-blocked i-k-j loop, rows split across the thread pool.
 void matmul_i32(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, const int32_t* A,

@@ -36,7 +36,26 @@ struct Plan {
   bool fold_batch_into_rows;  // B has no batch and A's batches are contiguous rows
 };
 
-// Runs every batch of the plan; T is float, double, int32_t or int64_t.
+// Whether batch n of A (and of B) starts at n * step from the first, for every n: true for
+// dense batches and for an operand broadcast across all of them (step 0), false for a partial
+// broadcast such as [2, 1] against [1, 3].
+bool uniform_steps(const Plan& p, int64_t* step_a, int64_t* step_b) {
+  const int r = p.batch.rank;
+  int last = r - 1;
+  while (last > 0 && p.batch[last] == 1) --last;
+  *step_a = p.sa[last];
+  *step_b = p.sb[last];
+  int64_t inner = 1;  // batches spanned by one step along dimension d
+  for (int d = last; d >= 0; --d) {
+    if (p.batch[d] != 1 && (p.sa[d] != *step_a * inner || p.sb[d] != *step_b * inner))
+      return false;
+    inner *= p.batch[d];
+  }
+  return true;
+}
+
+// Runs every batch of the plan; T is float, double, int32_t or int64_t. Batches laid out at
+// uniform steps go to OpenBLAS in one batched call.
 template <class T>
 void run(const Plan& p, const T* a, const T* b, T* y) {
   const int64_t batches = p.batch.numel();
@@ -45,6 +64,17 @@ void run(const Plan& p, const T* a, const T* b, T* y) {
     return;
   }
   const int r = p.batch.rank;
+  if constexpr (std::is_same_v<T, float> || std::is_same_v<T, double>) {
+    int64_t step_a = 0, step_b = 0;
+    if (batches > 1 && uniform_steps(p, &step_a, &step_b)) {
+      bool done;
+      if constexpr (std::is_same_v<T, float>)
+        done = matmul_f32_batched(batches, p.M, p.N, p.K, a, step_a, b, step_b, y);
+      else
+        done = matmul_f64_batched(batches, p.M, p.N, p.K, a, step_a, b, step_b, y);
+      if (done) return;
+    }
+  }
   int64_t idx[kMaxRank] = {};
   int64_t off_a = 0, off_b = 0;
   for (int64_t n = 0; n < batches; ++n) {
