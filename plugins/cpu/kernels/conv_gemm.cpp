@@ -255,12 +255,18 @@ void conv_direct(const Geom& g, int64_t channels, int64_t M, const float* x, con
   const size_t yw_n = in_place ? 0 : static_cast<size_t>(M * width);
   float* xp = direct_scratch(xp_n + yw_n);
   float* yw = in_place ? y : xp + xp_n;
-  std::memset(xp, 0, xp_n * sizeof(float));
+  // Each channel's phases are zeroed (the padding) by the thread that fills them, while they
+  // are in its cache (at 2 threads 3-10% faster on the 56x56 layers than one memset up front);
+  // here only the slack past the last channel.
+  const int64_t filled = channels * nph * plane;
+  std::memset(xp + filled, 0, (xp_n - static_cast<size_t>(filled)) * sizeof(float));
   const __m512i even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28,
                                          30);
   const __m512i odd = _mm512_add_epi32(even, _mm512_set1_epi32(1));
   parallel_for(channels, std::max<int64_t>(1, kParallelGrain / std::max<int64_t>(H * W, 1)),
                [&](int64_t c0, int64_t c1) {
+                 std::memset(xp + c0 * nph * plane, 0,
+                             static_cast<size_t>((c1 - c0) * nph * plane) * sizeof(float));
                  for (int64_t c = c0; c < c1; ++c)
                    for (int64_t h = 0; h < H; ++h) {
                      const int64_t hp = h + g.pb[1];
