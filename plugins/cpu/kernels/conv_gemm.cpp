@@ -400,24 +400,26 @@ void conv_gemm_f32(const Geom& g, int64_t channels, int64_t M, const float* x, c
       1, kBlockBytes / static_cast<int64_t>(sizeof(float)) / std::max<int64_t>(K, 1) / kNr);
   const int64_t want = 2 * static_cast<int64_t>(num_threads());
   // At least one block per task where the panels allow: a block's packing is not repeated.
-  int64_t nblocks = std::max((total_panels + max_panels - 1) / max_panels,
-                             std::min(want, total_panels));
-  const int64_t nc = (total_panels + nblocks - 1) / nblocks * kNr;
-  nblocks = (P + nc - 1) / nc;
+  // Blocks differ by at most one panel (7,6,6,6 rather than 7,7,7,4), so that threads taking
+  // the same number of blocks finish together.
+  const int64_t nblocks = std::max((total_panels + max_panels - 1) / max_panels,
+                                   std::min(want, total_panels));
+  auto first_panel = [&](int64_t blk) { return total_panels * blk / nblocks; };
+  const int64_t block_panels = (total_panels + nblocks - 1) / nblocks;  // the largest block
   // Few column blocks (small outputs): split the output channels too, in whole micro-tiles.
   int64_t msplit = 1;
   if (nblocks < want) msplit = std::min((want + nblocks - 1) / nblocks, (M + kMr - 1) / kMr);
   const int64_t tiles = (M + kMr - 1) / kMr;
   const int64_t tasks = nblocks * msplit;
   // One task is at least Nc x 12 x K multiply-adds: always worth a thread for these sizes.
-  const int64_t grain = K * nc * kMr >= kParallelGrain ? 1 : tasks;
+  const int64_t grain = K * block_panels * kNr * kMr >= kParallelGrain ? 1 : tasks;
   parallel_for(tasks, grain, [&](int64_t t0, int64_t t1) {
-    const int64_t panels = nc / kNr;
-    float* buf = scratch<float>(static_cast<size_t>(panels * K * kNr));
+    float* buf = scratch<float>(static_cast<size_t>(block_panels * K * kNr));
     int64_t packed_block = -1;
     for (int64_t t = t0; t < t1; ++t) {
       const int64_t blk = t / msplit, ms = t % msplit;
-      const int64_t p0 = blk * nc, n = std::min(nc, P - p0);
+      const int64_t p0 = first_panel(blk) * kNr;
+      const int64_t n = std::min(P, first_panel(blk + 1) * kNr) - p0;
       if (blk != packed_block) {
         pack_block(g, channels, x, p0, n, buf);
         packed_block = blk;
