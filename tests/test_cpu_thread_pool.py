@@ -64,3 +64,32 @@ def test_pool_transitions_and_concurrent_callers() -> None:
                           env=env, timeout=300)
     assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-3000:]
     assert proc.stdout.strip().endswith("ok")
+
+
+# Each participant owns a contiguous share of the chunks and then takes what is left of the
+# others': with chunk counts below, equal to and above the thread count (3, 4 or 5 threads),
+# every element must be written exactly once.
+CHUNKS_SCRIPT = textwrap.dedent("""
+    import numpy as np
+    import xhal
+
+    grain = 32 * 1024
+    for n in [2 * grain, 3 * grain + 5, 4 * grain - 1, 5 * grain + 3, 7 * grain, 8 * grain + 11,
+              10 * grain + 1, 1_000_003]:
+        x = np.arange(n, dtype=np.float32)
+        y = np.full(n, 0.5, dtype=np.float32)
+        for _ in range(3):
+            got = xhal.ops.add(xhal.tensor(x), xhal.tensor(y)).numpy()
+            assert np.array_equal(got, x + y), n
+            assert np.array_equal(xhal.ops.relu(xhal.tensor(-x)).numpy(), np.zeros(n)), n
+    print("ok")
+""")
+
+
+def test_chunk_shares_cover_every_element() -> None:
+    for threads in ("3", "4", "5"):
+        env = dict(os.environ, XHAL_CPU_THREADS=threads)
+        proc = subprocess.run([sys.executable, "-c", CHUNKS_SCRIPT], capture_output=True,
+                              text=True, env=env, timeout=300)
+        assert proc.returncode == 0, threads + proc.stdout[-2000:] + proc.stderr[-3000:]
+        assert proc.stdout.strip().endswith("ok")
