@@ -17,7 +17,6 @@
 
 #include <algorithm>
 #include <array>
-#include <atomic>
 #include <cstring>
 #include <vector>
 
@@ -327,14 +326,13 @@ void conv_direct(const Geom& g, int64_t channels, int64_t M, const float* x, con
   // measured 3-9% faster than a group per task (and 5-12% faster than four times as many).
   const int64_t pgroups = few ? 1 : std::min(panels, 2 * threads);
   const int64_t msplit = std::min(tiles, std::max<int64_t>(1, want / pgroups));
-  const int64_t work = K * width * M;  // multiply-adds
-  // Tasks are claimed one at a time, so a thread that the OS delays (a shared machine) holds
-  // up at most one task.
   const int64_t ntasks = pgroups * msplit;
-  std::atomic<int64_t> next{0};
-  const int64_t claimers = work >= 4 * kParallelGrain ? std::min(ntasks, 2 * threads) : 1;
-  parallel_for(claimers, 1, [&](int64_t, int64_t) {
-    for (int64_t t; (t = next.fetch_add(1, std::memory_order_relaxed)) < ntasks;) {
+  // The pool hands the tasks out in contiguous shares, the same ones to the same core call after
+  // call (2 threads: 1-10% faster than claiming them one at a time, first come, first served);
+  // a thread done with its share helps with the others'.
+  const int64_t work = K * width * M;  // multiply-adds
+  parallel_for(ntasks, work >= 4 * kParallelGrain ? 1 : ntasks, [&](int64_t t0, int64_t t1) {
+    for (int64_t t = t0; t < t1; ++t) {
       const int64_t pg = t / msplit, ms = t % msplit;
       const int64_t j0 = panels * pg / pgroups, j1 = panels * (pg + 1) / pgroups;
       const int64_t m0 = tiles * ms / msplit * kMr;
