@@ -19,6 +19,7 @@ kernel; bench/README.md shows how to run this script with and without them.
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import os
 import subprocess
@@ -36,11 +37,20 @@ class Workload:
     name: str
     op: str  # xhal op
     onnx_op: str
-    inputs: list[np.ndarray]
+    shapes: list[tuple[int, ...]]  # of the inputs, made from seed 0 when first asked for
     attrs: dict[str, Any] = field(default_factory=dict)  # xhal attribute names
     onnx_attrs: dict[str, Any] = field(default_factory=dict)
     numpy_fn: Callable[..., Any] | None = None
     flops: float = 0.0
+
+    # Made on demand and dropped after the workload's turn: a worker holds one workload's
+    # inputs at a time, and nothing is allocated in bulk while another process is timed.
+    @functools.cached_property
+    def inputs(self) -> list[np.ndarray]:
+        return [_rand(*shape) for shape in self.shapes]
+
+    def drop_inputs(self) -> None:
+        self.__dict__.pop("inputs", None)
 
 
 def _rand(*shape: int, dtype: str = "float32") -> np.ndarray:
@@ -70,50 +80,45 @@ RESNET18_CONVS = [
 def workloads(quick: bool) -> list[Workload]:
     w: list[Workload] = []
     for n in ([128, 512] if quick else [128, 256, 512, 1024, 2048]):
-        a, b = _rand(n, n), _rand(n, n)
-        w.append(Workload(f"matmul {n}x{n}x{n}", "matmul", "MatMul", [a, b],
+        w.append(Workload(f"matmul {n}x{n}x{n}", "matmul", "MatMul", [(n, n), (n, n)],
                           numpy_fn=np.matmul, flops=2.0 * n**3))
     # transformer shapes (BERT-base, seq 128): projections, FFN, attention scores
     for m, k, n in ([(128, 768, 768)] if quick else [(128, 768, 768), (128, 768, 3072),
                                                        (128, 3072, 768), (512, 1024, 4096)]):
-        a, b = _rand(m, k), _rand(k, n)
-        w.append(Workload(f"matmul {m}x{k}x{n}", "matmul", "MatMul", [a, b],
+        w.append(Workload(f"matmul {m}x{k}x{n}", "matmul", "MatMul", [(m, k), (k, n)],
                           numpy_fn=np.matmul, flops=2.0 * m * k * n))
-    a, b = _rand(12, 128, 64), _rand(12, 64, 128)
-    w.append(Workload("matmul attn [12,128,64]x[12,64,128]", "matmul", "MatMul", [a, b],
+    w.append(Workload("matmul attn [12,128,64]x[12,64,128]", "matmul", "MatMul",
+                      [(12, 128, 64), (12, 64, 128)],
                       numpy_fn=np.matmul, flops=2.0 * 12 * 128 * 64 * 128))
     for n in ([256] if quick else [128, 512, 2048]):
-        a, b, c = _rand(n, n), _rand(n, n), _rand(n)
-        w.append(Workload(f"gemm {n} transB+bias", "gemm", "Gemm", [a, b, c],
+        w.append(Workload(f"gemm {n} transB+bias", "gemm", "Gemm", [(n, n), (n, n), (n,)],
                           attrs={"trans_b": 1}, onnx_attrs={"transB": 1},
                           numpy_fn=lambda a, b, c: a @ b.T + c, flops=2.0 * n**3))
     for cin, cout, h, k, s, p in (RESNET18_CONVS[:3] if quick else RESNET18_CONVS):
-        x, wt = _rand(1, cin, h, h), _rand(cout, cin, k, k)
         ho = (h + 2 * p - k) // s + 1
-        w.append(Workload(f"conv {cin}->{cout} {k}x{k}/{s} @{h}", "conv", "Conv", [x, wt],
+        w.append(Workload(f"conv {cin}->{cout} {k}x{k}/{s} @{h}", "conv", "Conv",
+                          [(1, cin, h, h), (cout, cin, k, k)],
                           attrs={"strides": [s, s], "pads": [p] * 4, "kernel_shape": [k, k]},
                           onnx_attrs={"strides": [s, s], "pads": [p] * 4,
                                       "kernel_shape": [k, k]},
                           flops=2.0 * cout * ho * ho * cin * k * k))
     for shape in ([(12, 128, 128)] if quick else [(12, 128, 128), (12, 512, 512),
                                                     (128, 30522)]):
-        w.append(Workload(f"softmax {list(shape)}", "softmax", "Softmax", [_rand(*shape)],
+        w.append(Workload(f"softmax {list(shape)}", "softmax", "Softmax", [shape],
                           attrs={"axis": -1}, onnx_attrs={"axis": -1}, numpy_fn=_np_softmax))
     for rows, d in ([(128, 768)] if quick else [(128, 768), (512, 768), (2048, 1024)]):
-        x, g, b = _rand(rows, d), _rand(d), _rand(d)
         w.append(Workload(f"layer_normalization [{rows},{d}]", "layer_normalization",
-                          "LayerNormalization", [x, g, b], attrs={"axis": -1},
+                          "LayerNormalization", [(rows, d), (d,), (d,)], attrs={"axis": -1},
                           onnx_attrs={"axis": -1}, numpy_fn=_np_layer_norm))
     sizes = [1000, 100_000] if quick else [1000, 10_000, 100_000, 1_000_000, 10_000_000]
     for n in sizes:
-        x, y = _rand(n), _rand(n)
-        w.append(Workload(f"add {n:.0e}", "add", "Add", [x, y], numpy_fn=np.add))
-        w.append(Workload(f"mul {n:.0e}", "mul", "Mul", [x, y], numpy_fn=np.multiply))
-        w.append(Workload(f"relu {n:.0e}", "relu", "Relu", [x],
+        w.append(Workload(f"add {n:.0e}", "add", "Add", [(n,), (n,)], numpy_fn=np.add))
+        w.append(Workload(f"mul {n:.0e}", "mul", "Mul", [(n,), (n,)], numpy_fn=np.multiply))
+        w.append(Workload(f"relu {n:.0e}", "relu", "Relu", [(n,)],
                           numpy_fn=lambda x: np.maximum(x, 0)))
-        w.append(Workload(f"sigmoid {n:.0e}", "sigmoid", "Sigmoid", [x],
+        w.append(Workload(f"sigmoid {n:.0e}", "sigmoid", "Sigmoid", [(n,)],
                           numpy_fn=lambda x: 1 / (1 + np.exp(-x))))
-        w.append(Workload(f"exp {n:.0e}", "exp", "Exp", [x], numpy_fn=np.exp))
+        w.append(Workload(f"exp {n:.0e}", "exp", "Exp", [(n,)], numpy_fn=np.exp))
     return w
 
 
@@ -192,9 +197,11 @@ class InProcess:
     def __init__(self, impl: str, threads: int) -> None:
         self.impl, self.threads = impl, threads
         self.fn: Callable[[], Any] | None = None
+        self.wl: Workload | None = None
         self.calls = 0
 
     def prepare(self, wl: Workload) -> bool:
+        self.wl = wl
         self.fn = make_call(self.impl, wl, self.threads)
         if self.fn is not None:
             self.calls = calibrate(self.fn, 0.04)
@@ -206,6 +213,9 @@ class InProcess:
 
     def close(self) -> None:
         self.fn = None
+        if self.wl is not None:
+            self.wl.drop_inputs()
+            self.wl = None
 
 
 class WorkerProcess:
@@ -295,6 +305,7 @@ def run(threads: int, name_filter: str | None, quick: bool, rounds: int,
                         row["numpy_gflops"] = wl.flops / row["numpy"] / 1e9
             rows.append(row)
             print(_format_row(row), flush=True)
+            wl.drop_inputs()
     finally:
         for runner in runners.values():
             runner.close()
