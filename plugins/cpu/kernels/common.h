@@ -3,6 +3,7 @@
 
 #include <cstring>
 
+#include <xhal/kit/read_attrs.h>
 #include <xhal/xhal_ops.h>
 
 #include "../dtype.h"
@@ -20,20 +21,9 @@ namespace xhal_cpu {
 #define XHAL_CPU_SIMD_CLONES
 #endif
 
-// The attributes the kernel should use: the spec defaults (`init`), overridden by every field
-// the caller's struct has (it may come from an older or newer header, or be NULL).
-template <class Attrs>
-Attrs read_attrs(const Attrs* given, void (*init)(Attrs*)) {
-  Attrs a;
-  init(&a);
-  if (given != nullptr && given->struct_size > sizeof(size_t)) {
-    const size_t n = given->struct_size < sizeof(Attrs) ? given->struct_size : sizeof(Attrs);
-    std::memcpy(reinterpret_cast<char*>(&a) + sizeof(size_t),
-                reinterpret_cast<const char*>(given) + sizeof(size_t), n - sizeof(size_t));
-  }
-  a.struct_size = sizeof(Attrs);
-  return a;
-}
+// Attribute structs of any header version: the plugin kit's (spec defaults, then the caller's
+// fields).
+using xhal::kit::read_attrs;
 
 // Normalises an axis in [-rank, rank) to [0, rank); -1 when out of range.
 inline int normalize_axis(int64_t axis, int rank) {

@@ -14,6 +14,7 @@
 #include <string>
 
 #include <xhal/xhal_abi.h>
+#include <xhal/kit/read_attrs.h>
 #include <xhal/xhal_ops.h>
 
 #include "../host.h"
@@ -23,20 +24,9 @@ namespace xhal_cuda {
 constexpr int kMaxRank = 32;  // rank the kernels accept from the host
 constexpr int kMaxDims = 8;   // dimensions device-side index arrays hold (after merging)
 
-// The attributes the kernel should use: the spec defaults (`init`), overridden by every field
-// the caller's struct has (it may come from an older or newer header, or be NULL).
-template <class Attrs>
-Attrs read_attrs(const Attrs* given, void (*init)(Attrs*)) {
-  Attrs a;
-  init(&a);
-  if (given != nullptr && given->struct_size > sizeof(size_t)) {
-    const size_t n = given->struct_size < sizeof(Attrs) ? given->struct_size : sizeof(Attrs);
-    std::memcpy(reinterpret_cast<char*>(&a) + sizeof(size_t),
-                reinterpret_cast<const char*>(given) + sizeof(size_t), n - sizeof(size_t));
-  }
-  a.struct_size = sizeof(Attrs);
-  return a;
-}
+// Attribute structs of any header version: the plugin kit's (spec defaults, then the caller's
+// fields).
+using xhal::kit::read_attrs;
 
 // A shape of rank <= kMaxRank, by value.
 struct Shape {
