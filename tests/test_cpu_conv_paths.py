@@ -89,3 +89,29 @@ def test_direct_path_shapes(c_in: int, c_out: int, size: int, k: int, stride: in
     tol = spec["tolerance"]["float32"]
     cmp = compare(got, want, rtol=tol["rtol"], atol=tol["atol"])
     assert cmp.ok, cmp.message
+
+
+# The in-place path stores each 32-column panel's kept columns compacted straight into Y. With
+# a dilated kernel the dropped columns of a wide-grid row (dilation x (k - 1) of them) can fill
+# whole panels (nothing kept) or split a panel's kept columns across two output rows; more than
+# 256 input taps also make the later K slices read back and add to what the first one stored.
+@pytest.mark.parametrize("dilation,width,c_in", [(17, 40, 3), (17, 70, 30), (9, 33, 29),
+                                                 (1, 31, 40)])
+def test_direct_path_compacted_columns(dilation: int, width: int, c_in: int) -> None:
+    import numpy as np
+
+    import xhal
+    from xhal.conformance.compare import compare
+    from xhal.conformance.reference import evaluate
+
+    rng = np.random.default_rng(dilation * 1000 + width)
+    x = rng.standard_normal((1, c_in, 2 * dilation + 3, width)).astype(np.float32)
+    w = rng.standard_normal((13, c_in, 3, 3)).astype(np.float32)
+    b = rng.standard_normal(13).astype(np.float32)
+    attrs = {"pads": [1, 2, 0, 1], "dilations": [dilation, dilation]}
+    got = xhal.ops.conv(xhal.tensor(x), xhal.tensor(w), xhal.tensor(b), **attrs).numpy()
+    spec = xhal.specs()["ops"]["conv"]
+    want = evaluate(spec, {"X": x, "W": w, "B": b}, attrs, {"Y": "float32"})["Y"]
+    tol = spec["tolerance"]["float32"]
+    cmp = compare(got, want, rtol=tol["rtol"], atol=tol["atol"])
+    assert cmp.ok, cmp.message

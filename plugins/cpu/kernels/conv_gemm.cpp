@@ -7,7 +7,7 @@
 // - 2-D/1-D convolutions that are stride 1 or have more than one tap (conv_direct): the padded
 //   input is copied once, split by stride phase, and the output is computed on a grid as wide
 //   as a phase's rows, where every tap is a fixed offset into that copy: the kernel reads B in
-//   place (no im2col at all); the extra columns are dropped when the result is copied out.
+//   place (no im2col at all); the extra columns are dropped as the kernel stores Y.
 // - otherwise, i.e. strided 1x1 and 3-D (pack_block): columns are cut into blocks of whole
 //   32-position panels (K x Nc floats within about 1 MiB, to stay in L2) and each block's
 //   im2col is gathered straight into the panel layout the kernel streams.
@@ -110,20 +110,39 @@ inline __mmask16 lanes(int64_t lo, int64_t hi) {
   return static_cast<__mmask16>(((1u << hi) - 1u) & ~((1u << lo) - 1u));
 }
 
-// C[MR, ncols] (row stride ldc) = (first ? bias : C) + A[MR, kc] (row stride lda) * B[kc, 32],
-// row k of B being the 32 floats at B + off[k]: a packed panel's row (off[k] = 32 k, see
-// kPackedRows) or a shifted window of the padded input (the in-place path). Only the first
-// ncols <= 32 columns of C are read and stored. PF > 0: row k + PF is prefetched at step k.
-template <int MR, int PF>
+// Which of a tile's 32 columns are kept (m0: columns 0-15, m1: 16-31), and how C holds them.
+// Packed: column j at C + j, the kept ones a prefix. Compact (the in-place path, whose wide
+// grid has columns that are dropped): the kept columns stored one after another from C, so
+// that C is Y itself and no wide copy of Y is needed.
+struct Columns {
+  __mmask16 m0, m1;
+};
+
+// Columns [0, n) of 32, packed.
+inline Columns first_columns(int64_t n) { return {lanes(0, n), lanes(0, n - 16)}; }
+
+// C[MR, kept columns] (row stride ldc) = (first ? bias : C) + A[MR, kc] (row stride lda) *
+// B[kc, 32], row k of B being the 32 floats at B + off[k]: a packed panel's row (off[k] = 32 k,
+// see packed_rows) or a shifted window of the padded input (the in-place path). Only the kept
+// columns of C are read and stored. PF > 0: row k + PF is prefetched at step k.
+template <int MR, int PF, bool Compact>
 void micro_kernel(int64_t kc, const float* A, int64_t lda, const float* B, const int64_t* off,
-                   float* C, int64_t ldc, int64_t ncols, bool first, const float* bias) {
+                   float* C, int64_t ldc, Columns cols, bool first, const float* bias) {
   __m512 acc0[MR], acc1[MR];
-  const __mmask16 m0 = lanes(0, ncols), m1 = lanes(0, ncols - 16);
+  const __mmask16 m0 = cols.m0, m1 = cols.m1;
+  // Compact: the second half's columns start after the first half's, and each half moves
+  // between its lanes and a prefix of memory through (un)compressing in registers.
+  const int64_t n0 = Compact ? __builtin_popcount(m0) : 16;
+  const __mmask16 s0 = Compact ? lanes(0, n0) : m0;
+  const __mmask16 s1 = Compact ? lanes(0, __builtin_popcount(m1)) : m1;
 #pragma GCC unroll 12
   for (int i = 0; i < MR; ++i) {
     if (first) {
       acc0[i] = _mm512_set1_ps(bias != nullptr ? bias[i] : 0.f);
       acc1[i] = acc0[i];
+    } else if (Compact) {
+      acc0[i] = _mm512_maskz_expand_ps(m0, _mm512_maskz_loadu_ps(s0, C + i * ldc));
+      acc1[i] = _mm512_maskz_expand_ps(m1, _mm512_maskz_loadu_ps(s1, C + i * ldc + n0));
     } else {
       acc0[i] = _mm512_maskz_loadu_ps(m0, C + i * ldc);
       acc1[i] = _mm512_maskz_loadu_ps(m1, C + i * ldc + 16);
@@ -148,34 +167,39 @@ void micro_kernel(int64_t kc, const float* A, int64_t lda, const float* B, const
   }
 #pragma GCC unroll 12
   for (int i = 0; i < MR; ++i) {
-    _mm512_mask_storeu_ps(C + i * ldc, m0, acc0[i]);
-    _mm512_mask_storeu_ps(C + i * ldc + 16, m1, acc1[i]);
+    if (Compact) {
+      _mm512_mask_storeu_ps(C + i * ldc, s0, _mm512_maskz_compress_ps(m0, acc0[i]));
+      _mm512_mask_storeu_ps(C + i * ldc + n0, s1, _mm512_maskz_compress_ps(m1, acc1[i]));
+    } else {
+      _mm512_mask_storeu_ps(C + i * ldc, m0, acc0[i]);
+      _mm512_mask_storeu_ps(C + i * ldc + 16, m1, acc1[i]);
+    }
   }
 }
 
 using MicroFn = void (*)(int64_t, const float*, int64_t, const float*, const int64_t*, float*,
-                         int64_t, int64_t, bool, const float*);
+                         int64_t, Columns, bool, const float*);
 
 // The in-place path's rows of B are windows scattered over the stride phases of the input
 // (a strided 3x3 touches twice the cache lines of a stride-1 one): prefetching the row 8 steps
 // ahead measured 5-7% faster on strided 3x3 layers, neutral on the others. A packed panel is
 // contiguous, which the hardware prefetchers follow without help.
-template <int PF>
+template <int PF, bool Compact>
 MicroFn micro_for(int mr) {
   static const MicroFn table[kMr + 1] = {
       nullptr,
-      micro_kernel<1, PF>,
-      micro_kernel<2, PF>,
-      micro_kernel<3, PF>,
-      micro_kernel<4, PF>,
-      micro_kernel<5, PF>,
-      micro_kernel<6, PF>,
-      micro_kernel<7, PF>,
-      micro_kernel<8, PF>,
-      micro_kernel<9, PF>,
-      micro_kernel<10, PF>,
-      micro_kernel<11, PF>,
-      micro_kernel<12, PF>};
+      micro_kernel<1, PF, Compact>,
+      micro_kernel<2, PF, Compact>,
+      micro_kernel<3, PF, Compact>,
+      micro_kernel<4, PF, Compact>,
+      micro_kernel<5, PF, Compact>,
+      micro_kernel<6, PF, Compact>,
+      micro_kernel<7, PF, Compact>,
+      micro_kernel<8, PF, Compact>,
+      micro_kernel<9, PF, Compact>,
+      micro_kernel<10, PF, Compact>,
+      micro_kernel<11, PF, Compact>,
+      micro_kernel<12, PF, Compact>};
   return table[mr];
 }
 constexpr int kNoPrefetch = 0, kPrefetchAhead = 8;
@@ -202,9 +226,9 @@ void block_gemm(int64_t K, int64_t P, const float* w, const float* bias, const f
       const int64_t ncols = std::min(kNr, nc - jp * kNr);
       for (int64_t i = m0; i < m1; i += kMr) {
         const int mr = static_cast<int>(std::min<int64_t>(kMr, m1 - i));
-        micro_for<kNoPrefetch>(mr)(kc, w + i * K + k0, K, b, packed_rows(),
-                                   y + i * P + p0 + jp * kNr, P, ncols, k0 == 0,
-                                   bias != nullptr ? bias + i : nullptr);
+        micro_for<kNoPrefetch, false>(mr)(kc, w + i * K + k0, K, b, packed_rows(),
+                                          y + i * P + p0 + jp * kNr, P, first_columns(ncols),
+                                          k0 == 0, bias != nullptr ? bias + i : nullptr);
       }
     }
   }
@@ -217,7 +241,8 @@ void block_gemm(int64_t K, int64_t P, const float* w, const float* bias, const f
 // The output is computed on a "wide" grid of Ho x Wq positions, p = oh * Wq + ow; then tap
 // (c, kh, kw) of position p is xp[c][(kh * dh) % sh][(kw * dw) % sw][oh + (kh * dh) / sh]
 // [ow + (kw * dw) / sw]: a fixed offset per tap plus p, so the B operand is read in place.
-// Columns ow >= Wo of the wide grid are computed and dropped.
+// Columns ow >= Wo of the wide grid are computed and dropped: the kernel stores each panel's
+// kept columns compacted, straight into Y.
 void conv_direct(const Geom& g, int64_t channels, int64_t M, const float* x, const float* w,
                  const float* bias, float* y) {
   const int64_t H = g.in[1], W = g.in[2], Ho = g.out[1], Wo = g.out[2];
@@ -246,14 +271,24 @@ void conv_direct(const Geom& g, int64_t channels, int64_t M, const float* x, con
   }
   // The last panel of the wide grid reads past the phases' end: zeroed slack.
   const size_t xp_n = static_cast<size_t>(std::max(reach, channels * nph * plane));
-  // Without dropped columns (Wq == Wo: no padding along w, as in a strided 1x1) the wide grid
-  // is Y itself, written in place with the last panel masked; otherwise a [M, width] buffer
-  // that is copied out at the end.
-  const bool in_place = Wq == Wo;
-  const int64_t ldy = in_place ? Pw : width;
-  const size_t yw_n = in_place ? 0 : static_cast<size_t>(M * width);
-  float* xp = direct_scratch(xp_n + yw_n);
-  float* yw = in_place ? y : xp + xp_n;
+  float* xp = direct_scratch(xp_n);
+  // Panel jp's kept columns (wide positions p < Pw with p % Wq < Wo) and where in a row of Y
+  // the first of them goes. Writing Y directly, rather than a wide [M, width] buffer copied
+  // out afterwards, keeps that buffer (up to 3 MiB on ResNet's first layer) out of the caches.
+  std::vector<Columns> cols(static_cast<size_t>(panels));
+  std::vector<int64_t> yoff(static_cast<size_t>(panels));
+  for (int64_t jp = 0; jp < panels; ++jp) {
+    uint32_t kept = 0;
+    for (int64_t l = 0; l < kNr; ++l) {
+      const int64_t p = jp * kNr + l;
+      if (p < Pw && p % Wq < Wo) kept |= 1u << l;
+    }
+    cols[static_cast<size_t>(jp)] = {static_cast<__mmask16>(kept & 0xffffu),
+                                     static_cast<__mmask16>(kept >> 16)};
+    const int64_t p0 = jp * kNr;
+    yoff[static_cast<size_t>(jp)] = p0 / Wq * Wo + std::min(p0 % Wq, Wo);
+  }
+  const int64_t P = Ho * Wo;
   // Each channel's phases are zeroed (the padding) by the thread that fills them, while they
   // are in its cache (at 2 threads 3-10% faster on the 56x56 layers than one memset up front);
   // here only the slack past the last channel.
@@ -339,10 +374,11 @@ void conv_direct(const Geom& g, int64_t channels, int64_t M, const float* x, con
       const int64_t m1 = std::min(M, tiles * (ms + 1) / msplit * kMr);
       auto tile = [&](int64_t i, int64_t k0, int64_t jp) {
         const int mr = static_cast<int>(std::min<int64_t>(kMr, m1 - i));
-        micro_for<kPrefetchAhead>(mr)(std::min(kKc, K - k0), w + i * K + k0, K, xp + jp * kNr,
-                                      off + k0, yw + i * ldy + jp * kNr, ldy,
-                                      std::min(kNr, ldy - jp * kNr), k0 == 0,
-                                      bias != nullptr ? bias + i : nullptr);
+        const size_t j = static_cast<size_t>(jp);
+        micro_for<kPrefetchAhead, true>(mr)(std::min(kKc, K - k0), w + i * K + k0, K,
+                                            xp + jp * kNr, off + k0, y + i * P + yoff[j], P,
+                                            cols[j], k0 == 0,
+                                            bias != nullptr ? bias + i : nullptr);
       };
       if (few) {
         // Each weight row is read from start to end once: long sequential runs that the
@@ -357,14 +393,6 @@ void conv_direct(const Geom& g, int64_t channels, int64_t M, const float* x, con
       }
     }
   });
-  if (in_place) return;
-  parallel_for(M, std::max<int64_t>(1, kParallelGrain / std::max<int64_t>(Pw, 1)),
-               [&](int64_t m0, int64_t m1) {
-                 for (int64_t m = m0; m < m1; ++m)
-                   for (int64_t oh = 0; oh < Ho; ++oh)
-                     std::memcpy(y + (m * Ho + oh) * Wo, yw + m * width + oh * Wq,
-                                 static_cast<size_t>(Wo) * sizeof(float));
-               });
 }
 
 #pragma GCC pop_options
