@@ -115,3 +115,28 @@ def test_direct_path_compacted_columns(dilation: int, width: int, c_in: int) -> 
     tol = spec["tolerance"]["float32"]
     cmp = compare(got, want, rtol=tol["rtol"], atol=tol["atol"])
     assert cmp.ok, cmp.message
+
+
+# Strided 1x1 convolutions with output rows of 16 or more pack their columns by rows (runs cut
+# at row and panel ends; stride 2 through a permute, others one by one) instead of gathers.
+@pytest.mark.parametrize("spatial,strides", [((56, 56), (2, 2)), ((9, 47), (1, 2)),
+                                             ((101,), (3,)), ((3, 5, 67), (2, 1, 2)),
+                                             ((6, 33), (2, 1))])
+def test_pointwise_rows_packing(spatial: tuple[int, ...], strides: tuple[int, ...]) -> None:
+    import numpy as np
+
+    import xhal
+    from xhal.conformance.compare import compare
+    from xhal.conformance.reference import evaluate
+
+    rng = np.random.default_rng(sum(spatial))
+    x = rng.standard_normal((2, 21, *spatial)).astype(np.float32)
+    w = rng.standard_normal((14, 21) + (1,) * len(spatial)).astype(np.float32)
+    b = rng.standard_normal(14).astype(np.float32)
+    attrs = {"strides": list(strides)}
+    got = xhal.ops.conv(xhal.tensor(x), xhal.tensor(w), xhal.tensor(b), **attrs).numpy()
+    spec = xhal.specs()["ops"]["conv"]
+    want = evaluate(spec, {"X": x, "W": w, "B": b}, attrs, {"Y": "float32"})["Y"]
+    tol = spec["tolerance"]["float32"]
+    cmp = compare(got, want, rtol=tol["rtol"], atol=tol["atol"])
+    assert cmp.ok, cmp.message
