@@ -9,6 +9,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import given, settings
@@ -30,6 +31,21 @@ def test_conv_conformance_on_each_path(isa: str, tmp_path: Path) -> None:
     assert data["summary"]["failed"] == 0
 
 
+def assert_conv_matches_reference(x: Any, w: Any, b: Any, attrs: dict[str, Any]) -> None:
+    """xhal's conv on cpu:0 against the spec's numpy reference, at the float32 tolerance."""
+    import xhal
+    from xhal.conformance.compare import compare
+    from xhal.conformance.reference import evaluate
+
+    tensors = [xhal.tensor(x), xhal.tensor(w), xhal.tensor(b) if b is not None else None]
+    got = xhal.ops.conv(*tensors, **attrs).numpy()
+    spec = xhal.specs()["ops"]["conv"]
+    want = evaluate(spec, {"X": x, "W": w, "B": b}, attrs, {"Y": "float32"})["Y"]
+    tol = spec["tolerance"]["float32"]
+    cmp = compare(got, want, rtol=tol["rtol"], atol=tol["atol"])
+    assert cmp.ok, cmp.message
+
+
 # The AVX-512 kernel's packed path (strided 1x1 and 3-D convolutions) packs column blocks of
 # whole 32-position panels; these shapes cross panel, block and output-row boundaries at odd
 # places. Compared with the numpy reference at the spec's float32 tolerance.
@@ -40,10 +56,6 @@ def test_packed_path_shapes(rank: int, c_in: int, c_out: int, size: int, stride:
                             data: st.DataObject) -> None:
     import numpy as np
 
-    import xhal
-    from xhal.conformance.compare import compare
-    from xhal.conformance.reference import evaluate
-
     k = 3 if k3 and size >= 3 else 1
     pads = data.draw(st.sampled_from([0, 1])) if k == 3 else 0
     spatial = tuple(max(size - 7 * d, 1) for d in range(rank))  # keep 3-D small
@@ -51,12 +63,7 @@ def test_packed_path_shapes(rank: int, c_in: int, c_out: int, size: int, stride:
     x = rng.standard_normal((1, c_in, *spatial)).astype(np.float32)
     w = rng.standard_normal((c_out, c_in, *(min(k, s) for s in spatial))).astype(np.float32)
     attrs = {"strides": [stride] * rank, "pads": [pads] * (2 * rank)}
-    got = xhal.ops.conv(xhal.tensor(x), xhal.tensor(w), None, **attrs).numpy()
-    spec = xhal.specs()["ops"]["conv"]
-    want = evaluate(spec, {"X": x, "W": w, "B": None}, attrs, {"Y": "float32"})["Y"]
-    tol = spec["tolerance"]["float32"]
-    cmp = compare(got, want, rtol=tol["rtol"], atol=tol["atol"])
-    assert cmp.ok, cmp.message
+    assert_conv_matches_reference(x, w, None, attrs)
 
 
 # The in-place path (2-D/1-D, stride 1 or more than one tap) computes a wide grid split into
@@ -71,10 +78,6 @@ def test_direct_path_shapes(c_in: int, c_out: int, size: int, k: int, stride: in
                             dilation: int, pad: int, bias: bool) -> None:
     import numpy as np
 
-    import xhal
-    from xhal.conformance.compare import compare
-    from xhal.conformance.reference import evaluate
-
     reach = dilation * (k - 1) + 1
     size = max(size, reach)
     rng = np.random.default_rng(size * 131 + c_in * 7 + c_out)
@@ -82,13 +85,7 @@ def test_direct_path_shapes(c_in: int, c_out: int, size: int, k: int, stride: in
     w = rng.standard_normal((c_out, c_in, k, k)).astype(np.float32)
     b = rng.standard_normal(c_out).astype(np.float32) if bias else None
     attrs = {"strides": [stride, stride], "pads": [pad] * 4, "dilations": [dilation] * 2}
-    args = [xhal.tensor(x), xhal.tensor(w), xhal.tensor(b) if b is not None else None]
-    got = xhal.ops.conv(*args, **attrs).numpy()
-    spec = xhal.specs()["ops"]["conv"]
-    want = evaluate(spec, {"X": x, "W": w, "B": b}, attrs, {"Y": "float32"})["Y"]
-    tol = spec["tolerance"]["float32"]
-    cmp = compare(got, want, rtol=tol["rtol"], atol=tol["atol"])
-    assert cmp.ok, cmp.message
+    assert_conv_matches_reference(x, w, b, attrs)
 
 
 # The in-place path stores each 32-column panel's kept columns compacted straight into Y. With
@@ -100,21 +97,12 @@ def test_direct_path_shapes(c_in: int, c_out: int, size: int, k: int, stride: in
 def test_direct_path_compacted_columns(dilation: int, width: int, c_in: int) -> None:
     import numpy as np
 
-    import xhal
-    from xhal.conformance.compare import compare
-    from xhal.conformance.reference import evaluate
-
     rng = np.random.default_rng(dilation * 1000 + width)
     x = rng.standard_normal((1, c_in, 2 * dilation + 3, width)).astype(np.float32)
     w = rng.standard_normal((13, c_in, 3, 3)).astype(np.float32)
     b = rng.standard_normal(13).astype(np.float32)
     attrs = {"pads": [1, 2, 0, 1], "dilations": [dilation, dilation]}
-    got = xhal.ops.conv(xhal.tensor(x), xhal.tensor(w), xhal.tensor(b), **attrs).numpy()
-    spec = xhal.specs()["ops"]["conv"]
-    want = evaluate(spec, {"X": x, "W": w, "B": b}, attrs, {"Y": "float32"})["Y"]
-    tol = spec["tolerance"]["float32"]
-    cmp = compare(got, want, rtol=tol["rtol"], atol=tol["atol"])
-    assert cmp.ok, cmp.message
+    assert_conv_matches_reference(x, w, b, attrs)
 
 
 # Strided 1x1 convolutions with output rows of 16 or more pack their columns by rows (runs cut
@@ -125,18 +113,9 @@ def test_direct_path_compacted_columns(dilation: int, width: int, c_in: int) -> 
 def test_pointwise_rows_packing(spatial: tuple[int, ...], strides: tuple[int, ...]) -> None:
     import numpy as np
 
-    import xhal
-    from xhal.conformance.compare import compare
-    from xhal.conformance.reference import evaluate
-
     rng = np.random.default_rng(sum(spatial))
     x = rng.standard_normal((2, 21, *spatial)).astype(np.float32)
     w = rng.standard_normal((14, 21) + (1,) * len(spatial)).astype(np.float32)
     b = rng.standard_normal(14).astype(np.float32)
     attrs = {"strides": list(strides)}
-    got = xhal.ops.conv(xhal.tensor(x), xhal.tensor(w), xhal.tensor(b), **attrs).numpy()
-    spec = xhal.specs()["ops"]["conv"]
-    want = evaluate(spec, {"X": x, "W": w, "B": b}, attrs, {"Y": "float32"})["Y"]
-    tol = spec["tolerance"]["float32"]
-    cmp = compare(got, want, rtol=tol["rtol"], atol=tol["atol"])
-    assert cmp.ok, cmp.message
+    assert_conv_matches_reference(x, w, b, attrs)
