@@ -65,6 +65,12 @@ inline __mmask16 lanes(int64_t lo, int64_t hi) {
   return static_cast<__mmask16>(((1u << hi) - 1u) & ~((1u << lo) - 1u));
 }
 
+// Permute indices that pick lanes 0, 2, ..., 30 of two vectors (a and b as lanes 0-31):
+// `_mm512_permutex2var_ps(a, even_lanes(), b)` keeps the even ones of 32 consecutive floats.
+inline __m512i even_lanes() {
+  return _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+}
+
 // True for a 1x1(x1) convolution without padding: each position reads exactly one input
 // element per channel, from a row of the input at a fixed stride.
 bool pointwise(const Geom& g) {
@@ -85,8 +91,7 @@ inline void copy_strided(const float* src, int64_t sw, int64_t n, float* dst) {
     _mm512_mask_storeu_ps(dst + 16, lanes(0, n - 16),
                           _mm512_maskz_loadu_ps(lanes(0, n - 16), src + 16));
   } else if (sw == 2) {  // 16 outputs from 32 inputs: keep the even lanes
-    const __m512i even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26,
-                                           28, 30);
+    const __m512i even = even_lanes();
     for (int64_t i = 0; i < n; i += 16) {
       const int64_t m = std::min<int64_t>(16, n - i), reach = 2 * m - 1;
       const __m512 v0 = _mm512_maskz_loadu_ps(lanes(0, reach), src + 2 * i);
@@ -360,8 +365,7 @@ void conv_direct(const Geom& g, int64_t channels, int64_t M, const float* x, con
   // here only the slack past the last channel.
   const int64_t filled = channels * nph * plane;
   std::memset(xp + filled, 0, (xp_n - static_cast<size_t>(filled)) * sizeof(float));
-  const __m512i even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28,
-                                         30);
+  const __m512i even = even_lanes();
   const __m512i odd = _mm512_add_epi32(even, _mm512_set1_epi32(1));
   parallel_for(channels, std::max<int64_t>(1, kParallelGrain / std::max<int64_t>(H * W, 1)),
                [&](int64_t c0, int64_t c1) {
