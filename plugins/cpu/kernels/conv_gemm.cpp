@@ -10,7 +10,8 @@
 //   place (no im2col at all); the extra columns are dropped as the kernel stores Y.
 // - otherwise, i.e. strided 1x1 and 3-D (pack_block): columns are cut into blocks of whole
 //   32-position panels (K x Nc floats within about 1 MiB, to stay in L2) and each block's
-//   im2col is gathered straight into the panel layout the kernel streams.
+//   im2col is gathered straight into the panel layout the kernel streams (copied row by row
+//   instead for unpadded 1x1 convolutions with output rows of 16 or more: pack_block_pointwise).
 // Threads take (column range, output-channel range) tasks from the plugin's pool; OpenBLAS is
 // not involved, so its threads never compete with the pool's.
 #include "conv_gemm.h"
