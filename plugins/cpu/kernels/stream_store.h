@@ -4,11 +4,13 @@
 // its output will not be read back from cache, and ordinary stores make each core first read
 // every output line it is about to overwrite (read-for-ownership): a third of the memory
 // traffic, wasted. Streaming stores write whole lines without reading them. Measured on the
-// development machine (relu, float32): 0.45-0.65x the time from 1e6 to 1e7 elements; below
-// about the L2 size they lose (1.2-1.7x at 2.5e5), hence the threshold. Only memory-bound
-// loops gain: exp and sigmoid, which compute for about a cycle per element, measured 1.1-1.3x
-// slower with streamed output, so compute-bound kernels (transcendentals, pow, mod) keep plain
-// stores.
+// development machine (float32, 1e6 and 1e7 elements, against plain stores): relu, neg, abs and
+// mul 0.67-0.85x the time on one thread, 0.78-0.93x on two; below about the L2 size they lose
+// (1.2-1.7x at 2.5e5), hence the threshold. The stores must fill whole lines at full width
+// (vec_math's loops): 16-byte streaming stores were 1.05-1.16x slower than plain ones on two
+// threads. Only memory-bound loops gain: exp and sigmoid, which compute for about a cycle per
+// element, measured 1.1-1.3x slower with streamed output, so compute-bound kernels
+// (transcendentals, pow, mod) keep plain stores.
 #pragma once
 
 #include <algorithm>
@@ -20,8 +22,8 @@ namespace xhal_cpu {
 // the threads running it: its data then comes from and goes to memory (stream its output).
 bool outgrows_caches(int64_t bytes);
 
-// Copies `bytes` from a small cache-resident buffer to `dst`, streaming every whole 16-byte
-// aligned piece of `dst` (plain stores for the unaligned ends; plain memcpy off x86-64).
+// Copies `bytes` from a small cache-resident buffer to `dst`, streaming every whole 64-byte
+// line of `dst` (plain stores for the unaligned ends; plain copies on the baseline path).
 void stream_copy(void* dst, const void* src, int64_t bytes);
 
 // Orders this thread's streaming stores before whatever it does next (the thread pool's

@@ -123,6 +123,9 @@ xhal_status_t unary_entry(const xhal_kernel_context_t* ctx, const xhal_tensor_t*
     const bool stream = std::is_same_v<Op, ReluOp> &&
                         outgrows_caches(2 * dx.numel() * static_cast<int64_t>(sizeof(T)));
     parallel_for(dx.numel(), grain, [&](int64_t begin, int64_t end) {
+      if constexpr (std::is_same_v<Op, ReluOp> && std::is_same_v<T, float>) {
+        if (stream) return vec::relu_stream_n(x + begin, y + begin, end - begin);
+      }
       write_streamed(stream, y + begin, end - begin, [&](T* out, int64_t off, int64_t m) {
         run<Op, T>(x + begin + off, out, m);
       });

@@ -2,6 +2,7 @@
 // and the choice among them (vec_math.h).
 #include "vec_math.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <cstdlib>
@@ -78,6 +79,8 @@ inline void dacc_add_both(DAcc& sum, DAcc& squares, V v) {
   squares += d * d;
 }
 inline double dacc_sum(DAcc acc) { return acc; }
+inline void vstream(float* p, V v) { *p = v; }
+inline void vstream_fence() {}
 #include "vec_math_body.h"
 }  // namespace scalar
 
@@ -181,6 +184,8 @@ inline double dacc_sum(DAcc acc) {
   const __m128d h = _mm_add_pd(_mm256_castpd256_pd128(acc), _mm256_extractf128_pd(acc, 1));
   return _mm_cvtsd_f64(_mm_add_sd(h, _mm_unpackhi_pd(h, h)));
 }
+inline void vstream(float* p, V v) { _mm256_stream_ps(p, v); }
+inline void vstream_fence() { _mm_sfence(); }
 #include "vec_math_body.h"
 }  // namespace avx2
 #pragma GCC pop_options
@@ -269,6 +274,8 @@ inline void dacc_add_both(DAcc& sum, DAcc& squares, V v) {
   squares = _mm512_fmadd_pd(hi, hi, _mm512_fmadd_pd(lo, lo, squares));
 }
 inline double dacc_sum(DAcc acc) { return _mm512_reduce_add_pd(acc); }
+inline void vstream(float* p, V v) { _mm512_stream_ps(p, v); }
+inline void vstream_fence() { _mm_sfence(); }
 #include "vec_math_body.h"
 }  // namespace avx512
 #pragma GCC diagnostic pop
@@ -283,10 +290,15 @@ struct Table {
   void (*log_softmax_row)(const float*, float*, int64_t);
   void (*layer_norm_row)(const float*, int64_t, double, const float*, const float*, float*,
                          double*, double*);
+  void (*relu_stream_n)(const float*, float*, int64_t);
+  void (*stream_lines)(void*, const void*, int64_t);
 };
 
 #define XHAL_CPU_VEC_TABLE(name, ns) \
-  Table { name, ns::exp_n, ns::sigmoid_n, ns::softmax_row, ns::log_softmax_row, ns::layer_norm_row }
+  Table {                                                                                  \
+    name, ns::exp_n, ns::sigmoid_n, ns::softmax_row, ns::log_softmax_row, ns::layer_norm_row, \
+        ns::relu_stream_n, ns::stream_lines                                                 \
+  }
 
 Table choose() {
   int cap = 2;  // 2: AVX-512, 1: AVX2, 0: baseline
@@ -326,6 +338,10 @@ void log_softmax_row(const float* x, float* y, int64_t n) { table().log_softmax_
 void layer_norm_row(const float* x, int64_t n, double epsilon, const float* scale,
                     const float* bias, float* y, double* mean, double* rstd) {
   table().layer_norm_row(x, n, epsilon, scale, bias, y, mean, rstd);
+}
+void relu_stream_n(const float* x, float* y, int64_t n) { table().relu_stream_n(x, y, n); }
+void stream_lines(void* dst, const void* src, int64_t bytes) {
+  table().stream_lines(dst, src, bytes);
 }
 const char* isa_name() { return table().name; }
 
