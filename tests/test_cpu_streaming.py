@@ -1,7 +1,7 @@
 """Large elementwise outputs are written with streaming stores (plugins/cpu/kernels/
 stream_store.h): beyond the threads' L2 caches the kernels compute block by block into a small
-buffer and stream it out (float32 relu streams straight from registers, vec_math's
-relu_stream_n), with plain stores for the unaligned ends of each thread's range.
+buffer and stream it out (float32 relu and exp stream straight from registers, vec_math's
+relu_stream_n and exp_stream_n), with plain stores for the unaligned ends of each thread's range.
 Conformance cases are too small to reach that path, so these tensors are large (tens of MiB)
 and oddly sized, and the results are checked against numpy element for element; the streaming
 loops are vec_math's, so the float32 checks also run on each of its instruction-set paths."""
@@ -51,6 +51,15 @@ def _check_float32_relu_and_add() -> None:
         part = np.ascontiguousarray(x[begin:])
         got = xhal.ops.relu(xhal.tensor(part)).numpy()
         np.testing.assert_array_equal(got.view(np.uint32), want[begin:].view(np.uint32))
+    # exp streams too: the large call must give, bit for bit, what calls below the streaming
+    # threshold give (the same vector loop with plain stores).
+    big = xhal.ops.exp(xhal.tensor(x)).numpy()
+    for begin in range(0, N, 100_003):
+        part = np.ascontiguousarray(x[begin : begin + 100_003])
+        small = xhal.ops.exp(xhal.tensor(part)).numpy()
+        np.testing.assert_array_equal(
+            big[begin : begin + 100_003].view(np.uint32), small.view(np.uint32)
+        )
     y = _data((N,), "float32", 4)
     np.testing.assert_array_equal(xhal.ops.add(xhal.tensor(x), xhal.tensor(y)).numpy(), x + y)
 

@@ -8,9 +8,9 @@
 // mul 0.67-0.85x the time on one thread, 0.78-0.93x on two; below about the L2 size they lose
 // (1.2-1.7x at 2.5e5), hence the threshold. The stores must fill whole lines at full width
 // (vec_math's loops): 16-byte streaming stores were 1.05-1.16x slower than plain ones on two
-// threads. Only memory-bound loops gain: exp and sigmoid, which compute for about a cycle per
-// element, measured 1.1-1.3x slower with streamed output, so compute-bound kernels
-// (transcendentals, pow, mod) keep plain stores.
+// threads. Only memory-bound loops gain: float32 exp, streamed from registers, 0.79-0.91x; float32
+// sigmoid (it divides) even; exp and sigmoid through the buffer 1.1-1.3x slower. So
+// compute-bound kernels (sigmoid, the other transcendentals, pow, mod) keep plain stores.
 #pragma once
 
 #include <algorithm>

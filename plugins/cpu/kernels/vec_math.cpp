@@ -291,13 +291,14 @@ struct Table {
   void (*layer_norm_row)(const float*, int64_t, double, const float*, const float*, float*,
                          double*, double*);
   void (*relu_stream_n)(const float*, float*, int64_t);
+  void (*exp_stream_n)(const float*, float*, int64_t);
   void (*stream_lines)(void*, const void*, int64_t);
 };
 
 #define XHAL_CPU_VEC_TABLE(name, ns) \
   Table {                                                                                  \
     name, ns::exp_n, ns::sigmoid_n, ns::softmax_row, ns::log_softmax_row, ns::layer_norm_row, \
-        ns::relu_stream_n, ns::stream_lines                                                 \
+        ns::relu_stream_n, ns::exp_stream_n, ns::stream_lines                                                 \
   }
 
 Table choose() {
@@ -340,6 +341,7 @@ void layer_norm_row(const float* x, int64_t n, double epsilon, const float* scal
   table().layer_norm_row(x, n, epsilon, scale, bias, y, mean, rstd);
 }
 void relu_stream_n(const float* x, float* y, int64_t n) { table().relu_stream_n(x, y, n); }
+void exp_stream_n(const float* x, float* y, int64_t n) { table().exp_stream_n(x, y, n); }
 void stream_lines(void* dst, const void* src, int64_t bytes) {
   table().stream_lines(dst, src, bytes);
 }

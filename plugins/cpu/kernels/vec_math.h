@@ -1,8 +1,8 @@
 // Hand-vectorised float32 loops for the transcendental-heavy kernels (exp, sigmoid, softmax,
-// log_softmax, layer_normalization), and the streaming-store loops of the memory-bound ones
-// (relu, and the block copy of stream_store.h), which the compiler does not write by itself. vec_math.cpp compiles each loop for AVX-512F, for
-// AVX2+FMA and for baseline x86-64 (one lane, the scalar exp_f32), and picks one once,
-// at the first call, from the running CPU (__builtin_cpu_supports).
+// log_softmax, layer_normalization), and streaming-store loops (relu, exp, and the block copy
+// of stream_store.h), which the compiler does not write by itself. vec_math.cpp compiles each
+// loop for AVX-512F, for AVX2+FMA and for baseline x86-64 (one lane, the scalar exp_f32), and
+// picks one once, at the first call, from the running CPU (__builtin_cpu_supports).
 //
 // XHAL_CPU_ISA=avx512|avx2|baseline caps the choice (an unknown value is ignored with a
 // warning); tests use it to run every path on one machine.
@@ -40,10 +40,12 @@ void log_softmax_row(const float* x, float* y, int64_t n);
 void layer_norm_row(const float* x, int64_t n, double epsilon, const float* scale,
                     const float* bias, float* y, double* mean, double* rstd);
 
-// y[i] = x[i] < 0 ? 0 : x[i] (NaN and -0 pass through) with streaming stores: each vector goes
-// from a register straight to memory, whole cache lines at a time, past the caches (plain stores
-// for the unaligned ends; the baseline path stores plainly). The stores are fenced on return.
+// y[i] = x[i] < 0 ? 0 : x[i] (NaN and -0 pass through), and y[i] = exp(x[i]) as exp_n, with
+// streaming stores: each vector goes from a register straight to memory, whole cache lines at a
+// time, past the caches (plain stores for the unaligned ends; the baseline path stores plainly).
+// The stores are fenced on return. For outputs that outgrow the caches (stream_store.h).
 void relu_stream_n(const float* x, float* y, int64_t n);
+void exp_stream_n(const float* x, float* y, int64_t n);
 
 // Copies whole 64-byte lines, `bytes` of them in all, from src to the 64-byte aligned dst with
 // streaming stores (the caller fences). The baseline path copies plainly.
