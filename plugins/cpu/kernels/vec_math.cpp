@@ -295,10 +295,10 @@ struct Table {
   void (*stream_lines)(void*, const void*, int64_t);
 };
 
-#define XHAL_CPU_VEC_TABLE(name, ns) \
-  Table {                                                                                  \
-    name, ns::exp_n, ns::sigmoid_n, ns::softmax_row, ns::log_softmax_row, ns::layer_norm_row, \
-        ns::relu_stream_n, ns::exp_stream_n, ns::stream_lines                                                 \
+#define XHAL_CPU_VEC_TABLE(name, ns)                                                              \
+  Table {                                                                                         \
+    name, ns::exp_n, ns::sigmoid_n, ns::softmax_row, ns::log_softmax_row, ns::layer_norm_row,     \
+        ns::relu_stream_n, ns::exp_stream_n, ns::stream_lines                                     \
   }
 
 Table choose() {
