@@ -37,7 +37,7 @@ def test_large_unary_outputs(dtype: str) -> None:
         np.testing.assert_array_equal(got, np.where(x < 0, x * np.asarray(0.5, dtype), x))
 
 
-def _check_float32_relu_and_add() -> None:
+def _check_float32_streaming() -> None:
     x = _data((N,), "float32", 3)
     # Every special value at every position modulo a cache line, so each lands in the
     # unaligned head, the streamed middle and the tail of some thread's range.
@@ -76,7 +76,8 @@ def test_float32_streaming_paths(isa: str, threads: str) -> None:
         timeout=600,
         check=False,
     )
-    assert proc.returncode == 0, f"XHAL_CPU_ISA={isa}:\n{proc.stdout}\n{proc.stderr}"
+    where = f"XHAL_CPU_ISA={isa} XHAL_CPU_THREADS={threads}"
+    assert proc.returncode == 0, f"{where}:\n{proc.stdout}\n{proc.stderr}"
 
 
 @pytest.mark.parametrize("dtype", ["float32", "float64", "int32"])
@@ -90,4 +91,4 @@ def test_large_binary_outputs(dtype: str, shape_a: tuple, shape_b: tuple) -> Non
 
 
 if __name__ == "__main__":
-    _check_float32_relu_and_add()
+    _check_float32_streaming()
