@@ -109,19 +109,19 @@ inline xhal_status_t conv_geometry_basics(const int64_t* x, int x_rank, const in
                                           const int64_t* dilations, int64_t dilations_count,
                                           ConvGeometry* g, std::string* error) {
   const int n = x_rank - 2;
-  const std::string xs = ints_to_string(x, x_rank);
+  const auto xs = [&] { return ints_to_string(x, x_rank); };  // for the messages only
   if (n < 1 || n > 3) {
     if (error != nullptr)
-      *error = "X " + xs + " has " + std::to_string(n) + " spatial axes; 1 to 3 are supported";
+      *error = "X " + xs() + " has " + std::to_string(n) + " spatial axes; 1 to 3 are supported";
     return XHAL_ERROR_UNSUPPORTED;
   }
   if (strides_count != 0 && strides_count != n)
     return detail::invalid(error, "strides " + ints_to_string(strides, strides_count) + " has " +
-                                      detail::ll(strides_count) + " values; X " + xs + " has " +
+                                      detail::ll(strides_count) + " values; X " + xs() + " has " +
                                       std::to_string(n) + " spatial axes");
   if (dilations_count != 0 && dilations_count != n)
     return detail::invalid(error, "dilations " + ints_to_string(dilations, dilations_count) +
-                                      " has " + detail::ll(dilations_count) + " values; X " + xs +
+                                      " has " + detail::ll(dilations_count) + " values; X " + xs() +
                                       " has " + std::to_string(n) + " spatial axes");
   *g = ConvGeometry();
   g->n = n;
@@ -205,10 +205,12 @@ inline xhal_status_t check_conv_operands(const char* w_layout, const int64_t* x,
                                          const int64_t* w, int w_rank, const int64_t* b,
                                          int b_rank, int64_t m, int64_t group, bool group_ok,
                                          std::string* error) {
-  const std::string xs = ints_to_string(x, x_rank), ws = ints_to_string(w, w_rank);
+  // Shapes as text for the messages, only built when one is.
+  const auto xs = [&] { return ints_to_string(x, x_rank); };
+  const auto ws = [&] { return ints_to_string(w, w_rank); };
   if (!group_ok)
-    return invalid(error, "group " + ll(group) + " must divide C and " + w_layout + " (X " + xs +
-                              ", W " + ws + ")");
+    return invalid(error, "group " + ll(group) + " must divide C and " + w_layout + " (X " + xs() +
+                              ", W " + ws() + ")");
   if (b != nullptr && (b_rank != 1 || b[0] != m))
     return invalid(error, "B " + ints_to_string(b, b_rank) + " must be [" + ll(m) + "]");
   return XHAL_OK;
@@ -255,12 +257,12 @@ inline xhal_status_t pool_geometry(const int64_t* x, int x_rank, const int64_t* 
                                    const int64_t* pads, int64_t pads_count, int64_t ceil_mode,
                                    ConvGeometry* g, std::vector<int64_t>* y,
                                    std::string* error) {
-  const std::string xs = ints_to_string(x, x_rank);
-  if (x_rank < 3) return detail::invalid(error, "X " + xs + " must be [N, C, spatial...]");
+  const auto xs = [&] { return ints_to_string(x, x_rank); };  // for the messages only
+  if (x_rank < 3) return detail::invalid(error, "X " + xs() + " must be [N, C, spatial...]");
   const int n = x_rank - 2;
   if (kernel_count != n || kernel == nullptr)
     return detail::invalid(error, "kernel_shape " + ints_to_string(kernel, kernel_count) +
-                                      " must have one value per spatial axis of X " + xs);
+                                      " must have one value per spatial axis of X " + xs());
   if (ceil_mode != 0 && ceil_mode != 1)
     return detail::invalid(error, "ceil_mode " + detail::ll(ceil_mode) + " must be 0 or 1");
   xhal_status_t st = conv_geometry_basics(x, x_rank, kernel, strides, strides_count, dilations,
