@@ -8,10 +8,6 @@ loops are vec_math's, so the float32 checks also run on each of its instruction-
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-
 import numpy as np
 import pytest
 
@@ -66,18 +62,8 @@ def _check_float32_streaming() -> None:
 
 @pytest.mark.parametrize("isa", ["avx512", "avx2", "baseline"])
 @pytest.mark.parametrize("threads", ["1", "2"])
-def test_float32_streaming_paths(isa: str, threads: str) -> None:
-    env = dict(os.environ, XHAL_CPU_ISA=isa, XHAL_CPU_THREADS=threads)
-    proc = subprocess.run(
-        [sys.executable, __file__],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
-    )
-    where = f"XHAL_CPU_ISA={isa} XHAL_CPU_THREADS={threads}"
-    assert proc.returncode == 0, f"{where}:\n{proc.stdout}\n{proc.stderr}"
+def test_float32_streaming_paths(isa: str, threads: str, run_as_script) -> None:
+    run_as_script(__file__, XHAL_CPU_ISA=isa, XHAL_CPU_THREADS=threads)
 
 
 @pytest.mark.parametrize("dtype", ["float32", "float64", "int32"])

@@ -10,10 +10,6 @@ tolerances (op_specs/ops/*.yaml) over row lengths that exercise every vector tai
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-
 import numpy as np
 import pytest
 
@@ -168,17 +164,8 @@ def _check_all() -> None:
 
 
 @pytest.mark.parametrize("isa", ISAS)
-def test_float32_vector_paths(isa: str) -> None:
-    env = dict(os.environ, XHAL_CPU_ISA=isa, XHAL_CPU_THREADS="1")
-    proc = subprocess.run(
-        [sys.executable, __file__],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
-    )
-    assert proc.returncode == 0, f"XHAL_CPU_ISA={isa}:\n{proc.stdout}\n{proc.stderr}"
+def test_float32_vector_paths(isa: str, run_as_script) -> None:
+    run_as_script(__file__, XHAL_CPU_ISA=isa, XHAL_CPU_THREADS="1")
 
 
 if __name__ == "__main__":
