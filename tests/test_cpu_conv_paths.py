@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 
@@ -118,4 +118,47 @@ def test_pointwise_rows_packing(spatial: tuple[int, ...], strides: tuple[int, ..
     w = rng.standard_normal((14, 21) + (1,) * len(spatial)).astype(np.float32)
     b = rng.standard_normal(14).astype(np.float32)
     attrs = {"strides": list(strides)}
+    assert_conv_matches_reference(x, w, b, attrs)
+
+
+# Small outputs for 64 or more output channels (ResNet's 7x7 layers) are vectorised over output
+# channels (conv_channel_panels in conv_gemm.cpp): tiles of whole output rows 1 to 14 wide with
+# a shorter last tile, panels of 32 channels with a partial last one, and slices of 128 taps
+# (tap counts that are not a multiple of 16 included).
+@settings(max_examples=40, deadline=None)
+@given(c_in=st.integers(1, 40), c_out=st.integers(64, 100), out_w=st.integers(1, 14),
+       k=st.sampled_from([2, 3]), stride=st.integers(1, 2), dilation=st.integers(1, 2),
+       pad=st.integers(0, 1), bias=st.booleans(), data=st.data())
+def test_channel_panel_path_shapes(c_in: int, c_out: int, out_w: int, k: int, stride: int,
+                                   dilation: int, pad: int, bias: bool,
+                                   data: st.DataObject) -> None:
+    import numpy as np
+
+    out_h = data.draw(st.integers(1, 64 // out_w))
+    span = dilation * (k - 1) + 1 - 2 * pad  # input extent of one output position, pads taken
+    h, w_in = (out_h - 1) * stride + span, (out_w - 1) * stride + span
+    assume(h >= 1 and w_in >= 1)
+    rng = np.random.default_rng(c_in * 1000 + c_out * 10 + out_w)
+    x = rng.standard_normal((1, c_in, h, w_in)).astype(np.float32)
+    w = rng.standard_normal((c_out, c_in, k, k)).astype(np.float32)
+    b = rng.standard_normal(c_out).astype(np.float32) if bias else None
+    attrs = {"strides": [stride] * 2, "pads": [pad] * 4, "dilations": [dilation] * 2}
+    assert_conv_matches_reference(x, w, b, attrs)
+
+
+# The same path on ResNet-like layers: a strided 3x3 to 7x7 whose 576 taps end in a half slice,
+# a grouped one (each group's 64 channels a call of their own) and a 1-D convolution.
+@pytest.mark.parametrize("x_shape,w_shape,attrs", [
+    ((1, 64, 14, 14), (96, 64, 3, 3), {"strides": [2, 2], "pads": [1, 1, 1, 1]}),
+    ((2, 32, 7, 7), (128, 16, 3, 3), {"pads": [1, 1, 1, 1], "group": 2}),
+    ((1, 24, 12), (70, 24, 5), {"strides": [2], "pads": [2, 2]}),
+])
+def test_channel_panel_path_layers(x_shape: tuple[int, ...], w_shape: tuple[int, ...],
+                                   attrs: dict[str, Any]) -> None:
+    import numpy as np
+
+    rng = np.random.default_rng(w_shape[0])
+    x = rng.standard_normal(x_shape).astype(np.float32)
+    w = rng.standard_normal(w_shape).astype(np.float32)
+    b = rng.standard_normal(w_shape[0]).astype(np.float32)
     assert_conv_matches_reference(x, w, b, attrs)
