@@ -1,6 +1,7 @@
-// float32 convolution as an implicit GEMM with an AVX-512 micro-kernel (stride 1: read in
-// place from the padded input; else im2col packed per column block), threaded over the
-// plugin's pool. conv.cpp uses it for float32, float16 and bfloat16 (computed in float32) when
+// float32 convolution as an implicit GEMM with an AVX-512 micro-kernel (stride 1 or several
+// taps: read in place from the padded input, vectorised over positions or, for small outputs
+// with many channels, over output channels; else im2col packed per column block), threaded over
+// the plugin's pool. conv.cpp uses it for float32, float16 and bfloat16 (computed in float32) when
 // the CPU has AVX-512F and XHAL_CPU_ISA allows it.
 #pragma once
 
