@@ -315,7 +315,7 @@ void block_gemm(int64_t K, int64_t P, const float* w, const float* bias, const f
 // layers have many output channels, so here the roles turn: a tile is a few whole output rows
 // (kWideTile positions at most) times a panel of 32 output channels, the positions' inputs
 // broadcast from the padded input in place and the channels' weights read as vectors from a
-// copy of the panel's weights transposed to [K][32] (a packed panel, built per task).
+// copy of the panel's weights transposed to [K][32], slice by slice, by the task that uses it.
 
 constexpr int kChannelPanel = 32;
 constexpr int kWideTile = 14;  // positions per tile: 28 zmm accumulators
