@@ -49,7 +49,7 @@ constexpr int64_t kBlockBytes = 1 << 20;
 constexpr int64_t kFewPanels = 8;
 
 // The calling thread's buffer for the in-place path (apart from convk::scratch, which the
-// packed path's tasks use on every thread).
+// packed path's and the channel panels' tasks use on every thread).
 float* direct_scratch(size_t n) {
   thread_local std::vector<float> buf;
   if (buf.size() < n) {
@@ -459,7 +459,7 @@ void conv_channel_panels(int64_t K, int64_t M, int64_t Ho, int64_t Wo, int64_t w
                          const float* xp, const int64_t* off, const float* w,
                          const float* bias, float* y) {
   const int64_t P = Ho * Wo;
-  const int64_t rows_per_tile = std::max<int64_t>(1, kWideTile / Wo);
+  const int64_t rows_per_tile = kWideTile / Wo;  // Wo <= kWideTile: channel_panels
   const int64_t npanels = (M + kChannelPanel - 1) / kChannelPanel;
   const int64_t work = K * P * M;
   const int64_t ntiles = (Ho + rows_per_tile - 1) / rows_per_tile;
@@ -500,7 +500,8 @@ void conv_channel_panels(int64_t K, int64_t M, int64_t Ho, int64_t Wo, int64_t w
 // (c, kh, kw) of position p is xp[c][(kh * dh) % sh][(kw * dw) % sw][oh + (kh * dh) / sh]
 // [ow + (kw * dw) / sw]: a fixed offset per tap plus p, so the B operand is read in place.
 // Columns ow >= Wo of the wide grid are computed and dropped: the kernel stores each panel's
-// kept columns compacted, straight into Y.
+// kept columns compacted, straight into Y. Small outputs with many output channels go to
+// conv_channel_panels instead, on the same padded copy.
 void conv_direct(const Geom& g, int64_t channels, int64_t M, const float* x, const float* w,
                  const float* bias, float* y) {
   const int64_t H = g.in[1], W = g.in[2], Ho = g.out[1], Wo = g.out[2];
@@ -530,26 +531,6 @@ void conv_direct(const Geom& g, int64_t channels, int64_t M, const float* x, con
   // The last panel of the wide grid reads past the phases' end: zeroed slack.
   const size_t xp_n = static_cast<size_t>(std::max(reach, channels * nph * plane));
   float* xp = direct_scratch(xp_n);
-  // Panel jp's kept columns (wide positions p < Pw with p % Wq < Wo) and where in a row of Y
-  // the first of them goes (the number kept before it). Writing Y directly, rather than a wide
-  // [M, width] buffer copied out afterwards, keeps that buffer (3.3 MiB on ResNet-18's first
-  // layer) out of the caches.
-  std::vector<Columns> cols(static_cast<size_t>(panels));
-  std::vector<int64_t> yoff(static_cast<size_t>(panels));
-  int64_t ow = 0, kept_before = 0;  // ow: p % Wq, followed as p advances
-  for (int64_t jp = 0; jp < panels; ++jp) {
-    yoff[static_cast<size_t>(jp)] = kept_before;
-    uint32_t kept = 0;
-    for (int64_t l = 0; l < kNr; ++l) {
-      if (jp * kNr + l < Pw && ow < Wo) {
-        kept |= 1u << l;
-        ++kept_before;
-      }
-      if (++ow == Wq) ow = 0;
-    }
-    cols[static_cast<size_t>(jp)] = {static_cast<__mmask16>(kept & 0xffffu),
-                                     static_cast<__mmask16>(kept >> 16)};
-  }
   const int64_t P = Ho * Wo;
   // Each channel's phases are zeroed (the padding) by the thread that fills them, while they
   // are in its cache (at 2 threads 3-10% faster on the 56x56 layers than one memset up front);
@@ -611,9 +592,29 @@ void conv_direct(const Geom& g, int64_t channels, int64_t M, const float* x, con
                      }
                    }
                });
-  if (channel_panels(Wo, Ho * Wo, M, g.k_size())) {
+  if (channel_panels(Wo, P, M, g.k_size())) {
     conv_channel_panels(K, M, Ho, Wo, Wq, xp, off, w, bias, y);
     return;
+  }
+  // Panel jp's kept columns (wide positions p < Pw with p % Wq < Wo) and where in a row of Y
+  // the first of them goes (the number kept before it). Writing Y directly, rather than a wide
+  // [M, width] buffer copied out afterwards, keeps that buffer (3.3 MiB on ResNet-18's first
+  // layer) out of the caches.
+  std::vector<Columns> cols(static_cast<size_t>(panels));
+  std::vector<int64_t> yoff(static_cast<size_t>(panels));
+  int64_t ow = 0, kept_before = 0;  // ow: p % Wq, followed as p advances
+  for (int64_t jp = 0; jp < panels; ++jp) {
+    yoff[static_cast<size_t>(jp)] = kept_before;
+    uint32_t kept = 0;
+    for (int64_t l = 0; l < kNr; ++l) {
+      if (jp * kNr + l < Pw && ow < Wo) {
+        kept |= 1u << l;
+        ++kept_before;
+      }
+      if (++ow == Wq) ow = 0;
+    }
+    cols[static_cast<size_t>(jp)] = {static_cast<__mmask16>(kept & 0xffffu),
+                                     static_cast<__mmask16>(kept >> 16)};
   }
   const int64_t tiles = (M + kMr - 1) / kMr;
   // Tasks: groups of panels x ranges of micro-tiles, about 4 per thread.
