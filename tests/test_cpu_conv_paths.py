@@ -121,6 +121,39 @@ def test_pointwise_rows_packing(spatial: tuple[int, ...], strides: tuple[int, ..
     assert_conv_matches_reference(x, w, b, attrs)
 
 
+# A packed block's columns beyond its last whole 16 go to a one-vector panel (16 or fewer) and,
+# when there are at most 4 of them past a multiple of 16, to dot products along K; blocks of
+# few columns also split the output channels, tile range first. Strided 1x1 outputs of every
+# width modulo 16, output channels that leave partial 12-channel tiles and 4-row dot steps, and
+# input channel counts across a 256-row K slice and off a multiple of 16.
+@settings(max_examples=40, deadline=None)
+@given(c_in=st.integers(1, 300), c_out=st.integers(1, 100), out_h=st.integers(1, 9),
+       out_w=st.integers(1, 14), stride=st.integers(2, 3), bias=st.booleans())
+def test_packed_path_narrow_and_dot_columns(c_in: int, c_out: int, out_h: int, out_w: int,
+                                            stride: int, bias: bool) -> None:
+    import numpy as np
+
+    rng = np.random.default_rng(c_in * 1000 + c_out * 10 + out_w)
+    h, w_in = (out_h - 1) * stride + 1, (out_w - 1) * stride + 1
+    x = rng.standard_normal((1, c_in, h, w_in)).astype(np.float32)
+    w = rng.standard_normal((c_out, c_in, 1, 1)).astype(np.float32)
+    b = rng.standard_normal(c_out).astype(np.float32) if bias else None
+    assert_conv_matches_reference(x, w, b, {"strides": [stride, stride]})
+
+
+# ResNet-18's strided 1x1 layers: 49 positions (32 + 16 + 1 dot column), 196 (blocks of 32 and
+# 64 columns, the last ending on 4 dot columns) and 784 (whole panels but the last).
+@pytest.mark.parametrize("c_in,c_out,size", [(256, 512, 14), (128, 256, 28), (64, 128, 56)])
+def test_packed_path_resnet_layers(c_in: int, c_out: int, size: int) -> None:
+    import numpy as np
+
+    rng = np.random.default_rng(c_in)
+    x = rng.standard_normal((1, c_in, size, size)).astype(np.float32)
+    w = rng.standard_normal((c_out, c_in, 1, 1)).astype(np.float32)
+    b = rng.standard_normal(c_out).astype(np.float32)
+    assert_conv_matches_reference(x, w, b, {"strides": [2, 2]})
+
+
 # Small outputs for 64 or more output channels (ResNet's 7x7 layers) are vectorised over output
 # channels (conv_channel_panels in conv_gemm.cpp): tiles of whole output rows 1 to 14 wide with
 # a shorter last tile, panels of 32 channels with a partial last one, and slices of 128 taps

@@ -12,6 +12,8 @@
 //   32-position panels (K x Nc floats within about 1 MiB, to stay in L2) and each block's
 //   im2col is gathered straight into the panel layout the kernel streams (copied row by row
 //   instead for unpadded 1x1 convolutions with output rows of 16 or more: pack_block_pointwise).
+//   A block's last panel is one vector wide when it holds 16 columns or fewer, and up to 4
+//   columns past a multiple of 16 are dot products along K (dot_tile) rather than a panel.
 // Small outputs with many output channels (ResNet's 7x7 layers) turn the roles round on the
 // in-place path's padded input: conv_channel_panels vectorises over 32 output channels of
 // weights transposed per task, broadcasting the input at whole output rows of positions, so that
@@ -69,6 +71,19 @@ inline __mmask16 lanes(int64_t lo, int64_t hi) {
   if (hi > 16) hi = 16;
   if (hi <= lo) return 0;
   return static_cast<__mmask16>(((1u << hi) - 1u) & ~((1u << lo) - 1u));
+}
+
+// The sum of v's lanes. (GCC 12's _mm512_reduce_add_ps and _mm512_castps512_ps256 extract from an
+// undefined source, which it then reports as maybe-uninitialized.)
+inline float sum_lanes(__m512 v) {
+  const __m512d d = _mm512_castps_pd(v);
+  const __m256 lo = _mm256_castpd_ps(_mm512_maskz_extractf64x4_pd(0xff, d, 0));
+  const __m256 hi = _mm256_castpd_ps(_mm512_maskz_extractf64x4_pd(0xff, d, 1));
+  __m256 s = _mm256_add_ps(lo, hi);
+  __m128 q = _mm_add_ps(_mm256_castps256_ps128(s), _mm256_extractf128_ps(s, 1));
+  q = _mm_add_ps(q, _mm_movehl_ps(q, q));
+  q = _mm_add_ss(q, _mm_movehdup_ps(q));
+  return _mm_cvtss_f32(q);
 }
 
 // Permute indices that pick lanes 0, 2, ..., 30 of two vectors (a and b as lanes 0-31):
@@ -195,12 +210,15 @@ struct Columns {
 inline Columns first_columns(int64_t n) { return {lanes(0, n), lanes(0, n - 16)}; }
 
 // C[MR, kept columns] (row stride ldc) = (first ? bias : C) + A[MR, kc] (row stride lda) *
-// B[kc, 32], row k of B being the 32 floats at B + off[k]: a packed panel's row (off[k] = 32 k,
-// see packed_rows) or a shifted window of the padded input (the in-place path). Only the kept
-// columns of C are read and stored. PF > 0: row k + PF is prefetched at step k.
-template <int MR, int PF, bool Compact>
+// B[kc, 16 NV], row k of B being the 16 NV floats at B + off[k]: a packed panel's row (off[k] =
+// 32 k, see packed_rows) or a shifted window of the padded input (the in-place path). Only the
+// kept columns of C are read and stored. NV = 1 leaves the panel's second half alone (its mask
+// must be empty): a panel of 16 or fewer columns costs one vector per row, not two. PF > 0: row
+// k + PF is prefetched at step k.
+template <int MR, int PF, bool Compact, int NV>
 void micro_kernel(int64_t kc, const float* A, int64_t lda, const float* B, const int64_t* off,
                    float* C, int64_t ldc, Columns cols, bool first, const float* bias) {
+  static_assert(NV == 1 || NV == 2, "a panel is one or two vectors wide");
   __m512 acc0[MR], acc1[MR];
   const __mmask16 m0 = cols.m0, m1 = cols.m1;
   // Compact: the second half's columns start after the first half's, and each half moves
@@ -215,10 +233,11 @@ void micro_kernel(int64_t kc, const float* A, int64_t lda, const float* B, const
       acc1[i] = acc0[i];
     } else if (Compact) {
       acc0[i] = _mm512_maskz_expand_ps(m0, _mm512_maskz_loadu_ps(s0, C + i * ldc));
-      acc1[i] = _mm512_maskz_expand_ps(m1, _mm512_maskz_loadu_ps(s1, C + i * ldc + n0));
+      if (NV == 2)
+        acc1[i] = _mm512_maskz_expand_ps(m1, _mm512_maskz_loadu_ps(s1, C + i * ldc + n0));
     } else {
       acc0[i] = _mm512_maskz_loadu_ps(m0, C + i * ldc);
-      acc1[i] = _mm512_maskz_loadu_ps(m1, C + i * ldc + 16);
+      if (NV == 2) acc1[i] = _mm512_maskz_loadu_ps(m1, C + i * ldc + 16);
     }
   }
   const float* a[MR];
@@ -230,22 +249,24 @@ void micro_kernel(int64_t kc, const float* A, int64_t lda, const float* B, const
       _mm_prefetch(reinterpret_cast<const char*>(B + off[k + PF]), _MM_HINT_T0);
       _mm_prefetch(reinterpret_cast<const char*>(B + off[k + PF] + 31), _MM_HINT_T0);
     }
-    const __m512 b0 = _mm512_loadu_ps(bk), b1 = _mm512_loadu_ps(bk + 16);
+    const __m512 b0 = _mm512_loadu_ps(bk);
+    const __m512 b1 = NV == 2 ? _mm512_loadu_ps(bk + 16) : b0;
 #pragma GCC unroll 12
     for (int i = 0; i < MR; ++i) {
       const __m512 av = _mm512_set1_ps(a[i][k]);
       acc0[i] = _mm512_fmadd_ps(av, b0, acc0[i]);
-      acc1[i] = _mm512_fmadd_ps(av, b1, acc1[i]);
+      if (NV == 2) acc1[i] = _mm512_fmadd_ps(av, b1, acc1[i]);
     }
   }
 #pragma GCC unroll 12
   for (int i = 0; i < MR; ++i) {
     if (Compact) {
       _mm512_mask_storeu_ps(C + i * ldc, s0, _mm512_maskz_compress_ps(m0, acc0[i]));
-      _mm512_mask_storeu_ps(C + i * ldc + n0, s1, _mm512_maskz_compress_ps(m1, acc1[i]));
+      if (NV == 2)
+        _mm512_mask_storeu_ps(C + i * ldc + n0, s1, _mm512_maskz_compress_ps(m1, acc1[i]));
     } else {
       _mm512_mask_storeu_ps(C + i * ldc, m0, acc0[i]);
-      _mm512_mask_storeu_ps(C + i * ldc + 16, m1, acc1[i]);
+      if (NV == 2) _mm512_mask_storeu_ps(C + i * ldc + 16, m1, acc1[i]);
     }
   }
 }
@@ -257,22 +278,22 @@ using MicroFn = void (*)(int64_t, const float*, int64_t, const float*, const int
 // (a strided 3x3 touches twice the cache lines of a stride-1 one): prefetching the row 8 steps
 // ahead measured 5-7% faster on strided 3x3 layers, neutral on the others. A packed panel is
 // contiguous, which the hardware prefetchers follow without help.
-template <int PF, bool Compact>
+template <int PF, bool Compact, int NV = 2>
 MicroFn micro_for(int mr) {
   static const MicroFn table[kMr + 1] = {
       nullptr,
-      micro_kernel<1, PF, Compact>,
-      micro_kernel<2, PF, Compact>,
-      micro_kernel<3, PF, Compact>,
-      micro_kernel<4, PF, Compact>,
-      micro_kernel<5, PF, Compact>,
-      micro_kernel<6, PF, Compact>,
-      micro_kernel<7, PF, Compact>,
-      micro_kernel<8, PF, Compact>,
-      micro_kernel<9, PF, Compact>,
-      micro_kernel<10, PF, Compact>,
-      micro_kernel<11, PF, Compact>,
-      micro_kernel<12, PF, Compact>};
+      micro_kernel<1, PF, Compact, NV>,
+      micro_kernel<2, PF, Compact, NV>,
+      micro_kernel<3, PF, Compact, NV>,
+      micro_kernel<4, PF, Compact, NV>,
+      micro_kernel<5, PF, Compact, NV>,
+      micro_kernel<6, PF, Compact, NV>,
+      micro_kernel<7, PF, Compact, NV>,
+      micro_kernel<8, PF, Compact, NV>,
+      micro_kernel<9, PF, Compact, NV>,
+      micro_kernel<10, PF, Compact, NV>,
+      micro_kernel<11, PF, Compact, NV>,
+      micro_kernel<12, PF, Compact, NV>};
   return table[mr];
 }
 constexpr int kNoPrefetch = 0, kPrefetchAhead = 8;
@@ -287,24 +308,84 @@ const int64_t* packed_rows() {
   return rows.data();
 }
 
+// A block's last few columns (nc % 16 of them, up to kDotColumns) are left out of the panels
+// and computed as dot products along K instead: a panel would spend a whole vector per row on
+// them (ResNet's 7x7 outputs: 49 = 3 x 16 + 1 positions; its 14x14 ones end a block on 4).
+constexpr int64_t kDotColumns = 4;
+int64_t dot_columns(int64_t nc) {
+  const int64_t d = nc % 16;
+  return d <= kDotColumns ? d : 0;
+}
+
+// C[i * ldc + c] = (bias ? bias[i] : 0) + sum_k A[i * lda + k] * X[c * K + k] for rows i < m
+// and the D columns c (X: the columns' inputs, transposed to rows of K).
+template <int D>
+void dot_tile(int64_t K, const float* A, int64_t lda, const float* X, int64_t m, float* C,
+              int64_t ldc, const float* bias) {
+  constexpr int R = 4;  // rows per step: R x D accumulators
+  for (int64_t i0 = 0; i0 < m; i0 += R) {
+    const int rows = static_cast<int>(std::min<int64_t>(R, m - i0));
+    __m512 acc[R][D];
+#pragma GCC unroll 4
+    for (int r = 0; r < R; ++r)
+#pragma GCC unroll 4
+      for (int c = 0; c < D; ++c) acc[r][c] = _mm512_setzero_ps();
+    for (int64_t k = 0; k < K; k += 16) {
+      const __mmask16 mk = lanes(0, K - k);
+      __m512 x[D];
+#pragma GCC unroll 4
+      for (int c = 0; c < D; ++c) x[c] = _mm512_maskz_loadu_ps(mk, X + c * K + k);
+#pragma GCC unroll 4
+      for (int r = 0; r < R; ++r) {
+        if (r >= rows) break;
+        const __m512 av = _mm512_maskz_loadu_ps(mk, A + (i0 + r) * lda + k);
+#pragma GCC unroll 4
+        for (int c = 0; c < D; ++c) acc[r][c] = _mm512_fmadd_ps(av, x[c], acc[r][c]);
+      }
+    }
+    for (int r = 0; r < rows; ++r)
+      for (int c = 0; c < D; ++c)
+        C[(i0 + r) * ldc + c] =
+            (bias != nullptr ? bias[i0 + r] : 0.f) + sum_lanes(acc[r][c]);
+  }
+}
+
+using DotFn = void (*)(int64_t, const float*, int64_t, const float*, int64_t, float*, int64_t,
+                       const float*);
+constexpr DotFn kDotTiles[kDotColumns + 1] = {nullptr, dot_tile<1>, dot_tile<2>, dot_tile<3>,
+                                              dot_tile<4>};
+
 // Y rows [m0, m1), positions [p0, p0 + nc), from the weights (read in place) and the packed
-// column block `bp`.
+// column block `bp`: panels of 32 columns, the last one one vector wide when it holds 16 or
+// fewer, and the last dot_columns(nc) columns as dot products.
 void block_gemm(int64_t K, int64_t P, const float* w, const float* bias, const float* bp,
                 int64_t m0, int64_t m1, int64_t p0, int64_t nc, float* y) {
-  const int64_t panels = (nc + kNr - 1) / kNr;
+  const int64_t d = dot_columns(nc), nv = nc - d;
+  const int64_t panels = (nv + kNr - 1) / kNr;
   for (int64_t k0 = 0; k0 < K; k0 += kKc) {
     const int64_t kc = std::min(kKc, K - k0);
     for (int64_t jp = 0; jp < panels; ++jp) {
       const float* b = bp + jp * K * kNr + k0 * kNr;
-      const int64_t ncols = std::min(kNr, nc - jp * kNr);
+      const int64_t ncols = std::min(kNr, nv - jp * kNr);
       for (int64_t i = m0; i < m1; i += kMr) {
         const int mr = static_cast<int>(std::min<int64_t>(kMr, m1 - i));
-        micro_for<kNoPrefetch, false>(mr)(kc, w + i * K + k0, K, b, packed_rows(),
-                                          y + i * P + p0 + jp * kNr, P, first_columns(ncols),
-                                          k0 == 0, bias != nullptr ? bias + i : nullptr);
+        (ncols <= 16 ? micro_for<kNoPrefetch, false, 1>(mr) : micro_for<kNoPrefetch, false>(mr))(
+            kc, w + i * K + k0, K, b, packed_rows(), y + i * P + p0 + jp * kNr, P,
+            first_columns(ncols), k0 == 0, bias != nullptr ? bias + i : nullptr);
       }
     }
   }
+  if (d == 0) return;
+  // The dot columns' inputs, gathered from the packed panels into rows of K.
+  thread_local std::vector<float> xt;
+  xt.resize(static_cast<size_t>(d * K));
+  for (int64_t c = 0; c < d; ++c) {
+    const int64_t j = nv + c;
+    const float* src = bp + j / kNr * K * kNr + j % kNr;
+    for (int64_t r = 0; r < K; ++r) xt[static_cast<size_t>(c * K + r)] = src[r * kNr];
+  }
+  kDotTiles[d](K, w + m0 * K, K, xt.data(), m1 - m0, y + m0 * P + p0 + nv, P,
+               bias != nullptr ? bias + m0 : nullptr);
 }
 
 
@@ -698,9 +779,15 @@ void conv_gemm_f32(const Geom& g, int64_t channels, int64_t M, const float* x, c
                                    std::min(want, total_panels));
   auto first_panel = [&](int64_t blk) { return total_panels * blk / nblocks; };
   const int64_t block_panels = (total_panels + nblocks - 1) / nblocks;  // the largest block
-  // Few column blocks (small outputs): split the output channels too, in whole micro-tiles.
+  // Few column blocks (small outputs): split the output channels too, in whole micro-tiles,
+  // and order the tasks tile range first, so that a thread's share is all the columns of some
+  // output channels: the blocks cost unequal time once a block's last columns go narrow or to
+  // dot products (ResNet's 49 positions: 32 columns, then 16 + 1), and each thread packing
+  // every block (K x 49 floats there) costs less than waiting for the wider block's thread
+  // (1x1/2 at 14x14, same process: 0.83-0.87x the time of block-major tasks on two threads).
   int64_t msplit = 1;
   if (nblocks < want) msplit = std::min((want + nblocks - 1) / nblocks, (M + kMr - 1) / kMr);
+  const bool by_tiles = msplit > 1;
   const int64_t tiles = (M + kMr - 1) / kMr;
   const int64_t tasks = nblocks * msplit;
   const bool by_rows = pointwise(g) && g.out[2] >= kPointwiseMinRow;
@@ -710,7 +797,8 @@ void conv_gemm_f32(const Geom& g, int64_t channels, int64_t M, const float* x, c
     float* buf = scratch<float>(static_cast<size_t>(block_panels * K * kNr));
     int64_t packed_block = -1;
     for (int64_t t = t0; t < t1; ++t) {
-      const int64_t blk = t / msplit, ms = t % msplit;
+      const int64_t blk = by_tiles ? t % nblocks : t / msplit;
+      const int64_t ms = by_tiles ? t / nblocks : t % msplit;
       const int64_t p0 = first_panel(blk) * kNr;
       const int64_t n = std::min(P, first_panel(blk + 1) * kNr) - p0;
       if (blk != packed_block) {
