@@ -1,19 +1,25 @@
 """Large elementwise outputs are written with streaming stores (plugins/cpu/kernels/
-stream_store.h): beyond the threads' L2 caches the kernels compute block by block into a small
-buffer and stream it out (float32 relu and exp stream straight from registers, vec_math's
-relu_stream_n and exp_stream_n), with plain stores for the unaligned ends of each thread's range.
-Conformance cases are too small to reach that path, so these tensors are large (tens of MiB)
-and oddly sized, and the results are checked against numpy element for element; the streaming
-loops are vec_math's, so the float32 checks also run on each of its instruction-set paths."""
+stream_store.h) once a call outgrows the caches (XHAL_CPU_STREAM_MIN_BYTES, by default the L3
+plus the threads' L2s): the kernels compute block by block into a small buffer and stream it
+out (float32 relu and exp stream straight from registers, vec_math's relu_stream_n and
+exp_stream_n), with plain stores for the unaligned ends of each thread's range.
+Conformance cases are too small to reach that path, so these tensors are large (12 MiB) and
+oddly sized, and the checks run in processes whose threshold is set below them, so that every
+machine streams them whatever its caches; results are compared with numpy element for element.
+The streaming loops are vec_math's, so the float32 checks also run on each of its
+instruction-set paths."""
 
 from __future__ import annotations
+
+import sys
 
 import numpy as np
 import pytest
 
 import xhal
 
-N = 3 * 1024 * 1024 + 37  # well past 2 threads' L2, not a multiple of any block or vector
+N = 3 * 1024 * 1024 + 37  # 12 MiB of float32, not a multiple of any block or vector
+STREAMED = {"XHAL_CPU_STREAM_MIN_BYTES": str(1 << 20)}  # every call of N elements streams
 
 
 def _data(shape: tuple[int, ...], dtype: str, seed: int) -> np.ndarray:
@@ -23,17 +29,27 @@ def _data(shape: tuple[int, ...], dtype: str, seed: int) -> np.ndarray:
     return rng.uniform(-5, 5, size=shape).astype(dtype)
 
 
-@pytest.mark.parametrize("dtype", ["float32", "float64", "float16", "int32"])
-def test_large_unary_outputs(dtype: str) -> None:
-    x = _data((N,), dtype, 0)
-    np.testing.assert_array_equal(xhal.ops.relu(xhal.tensor(x)).numpy(), np.maximum(x, 0))
-    np.testing.assert_array_equal(xhal.ops.neg(xhal.tensor(x)).numpy(), -x)
-    if dtype != "int32":
-        got = xhal.ops.leaky_relu(xhal.tensor(x), alpha=0.5).numpy()
-        np.testing.assert_array_equal(got, np.where(x < 0, x * np.asarray(0.5, dtype), x))
+def _check_unary() -> None:
+    for dtype in ("float32", "float64", "float16", "int32"):
+        x = _data((N,), dtype, 0)
+        np.testing.assert_array_equal(xhal.ops.relu(xhal.tensor(x)).numpy(), np.maximum(x, 0))
+        np.testing.assert_array_equal(xhal.ops.neg(xhal.tensor(x)).numpy(), -x)
+        if dtype != "int32":
+            got = xhal.ops.leaky_relu(xhal.tensor(x), alpha=0.5).numpy()
+            np.testing.assert_array_equal(got, np.where(x < 0, x * np.asarray(0.5, dtype), x))
 
 
-def _check_float32_streaming() -> None:
+def _check_binary() -> None:
+    for dtype in ("float32", "float64", "int32"):
+        for shape_a, shape_b in [((N,), (N,)), ((3, N // 3), (N // 3,)), ((N,), ())]:
+            a, b = _data(shape_a, dtype, 1), _data(shape_b, dtype, 2)
+            got = xhal.ops.add(xhal.tensor(a), xhal.tensor(b)).numpy()
+            np.testing.assert_array_equal(got, a + b, err_msg=f"add {dtype} {shape_a} {shape_b}")
+            got = xhal.ops.mul(xhal.tensor(a), xhal.tensor(b)).numpy()
+            np.testing.assert_array_equal(got, a * b, err_msg=f"mul {dtype} {shape_a} {shape_b}")
+
+
+def _check_float32() -> None:
     x = _data((N,), "float32", 3)
     # Every special value at every position modulo a cache line, so each lands in the
     # unaligned head, the streamed middle and the tail of some thread's range.
@@ -60,21 +76,32 @@ def _check_float32_streaming() -> None:
     np.testing.assert_array_equal(xhal.ops.add(xhal.tensor(x), xhal.tensor(y)).numpy(), x + y)
 
 
+CHECKS = {"unary": _check_unary, "binary": _check_binary, "float32": _check_float32}
+
+
+@pytest.mark.parametrize("check", ["unary", "binary"])
+def test_large_outputs_streamed(check: str, run_as_script) -> None:
+    run_as_script(__file__, check, **STREAMED)
+
+
 @pytest.mark.parametrize("isa", ["avx512", "avx2", "baseline"])
 @pytest.mark.parametrize("threads", ["1", "2"])
 def test_float32_streaming_paths(isa: str, threads: str, run_as_script) -> None:
-    run_as_script(__file__, XHAL_CPU_ISA=isa, XHAL_CPU_THREADS=threads)
+    run_as_script(__file__, "float32", XHAL_CPU_ISA=isa, XHAL_CPU_THREADS=threads, **STREAMED)
 
 
-@pytest.mark.parametrize("dtype", ["float32", "float64", "int32"])
-@pytest.mark.parametrize(
-    ("shape_a", "shape_b"), [((N,), (N,)), ((3, N // 3), (N // 3,)), ((N,), ())]
-)
-def test_large_binary_outputs(dtype: str, shape_a: tuple, shape_b: tuple) -> None:
-    a, b = _data(shape_a, dtype, 1), _data(shape_b, dtype, 2)
-    np.testing.assert_array_equal(xhal.ops.add(xhal.tensor(a), xhal.tensor(b)).numpy(), a + b)
-    np.testing.assert_array_equal(xhal.ops.mul(xhal.tensor(a), xhal.tensor(b)).numpy(), a * b)
+# The same checks in this process, at the machine's own threshold: on most machines these
+# tensors then fit the caches and take the plain stores.
+@pytest.mark.parametrize("check", sorted(CHECKS))
+def test_large_outputs_default_threshold(check: str) -> None:
+    CHECKS[check]()
+
+
+def test_stream_threshold_setting_rejects_junk(run_as_script) -> None:
+    proc = run_as_script(__file__, "float32", XHAL_CPU_STREAM_MIN_BYTES="12MiB")
+    assert "ignoring XHAL_CPU_STREAM_MIN_BYTES='12MiB' (not a positive integer)" in proc.stderr
 
 
 if __name__ == "__main__":
-    _check_float32_streaming()
+    for name in sys.argv[1:]:
+        CHECKS[name]()

@@ -7,10 +7,10 @@
 #include <type_traits>
 #include <vector>
 
+#include "../config.h"
 #include "common.h"
 #include "exp_f32.h"
 #include "kernels.h"
-#include "stream_store.h"
 #include "vec_math.h"
 
 namespace xhal_cpu {
@@ -189,10 +189,10 @@ xhal_status_t softmax_impl(const xhal_kernel_context_t* ctx, const xhal_tensor_t
       // Short rows coming from memory are over before the hardware prefetcher has ramped up
       // on the next one, so each row first asks for the next one (softmax [64,512,512]:
       // 0.72-0.78x the time, [12,512,512]: 0.82-0.95x); a long row would only push itself out
-      // of L1 (16 KiB at most), and data within the caches gains nothing.
+      // of L1 (16 KiB at most), and data within the threads' L2s gains nothing.
       const bool prefetch_next =
           L * static_cast<int64_t>(sizeof(T)) <= 16 * 1024 &&
-          outgrows_caches(2 * dx.numel() * static_cast<int64_t>(sizeof(T)));
+          2 * dx.numel() * static_cast<int64_t>(sizeof(T)) > l2_cache_bytes() * num_threads();
       parallel_for(outer, grain, [&](int64_t r0, int64_t r1) {
         std::vector<F> buf(std::is_same_v<T, F> ? 0 : static_cast<size_t>(L));
         for (int64_t r = r0; r < r1; ++r) {

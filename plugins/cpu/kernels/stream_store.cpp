@@ -1,7 +1,5 @@
 #include "stream_store.h"
 
-#include <unistd.h>
-
 #include <cstring>
 
 #if defined(__x86_64__)
@@ -12,20 +10,8 @@
 #include "vec_math.h"
 
 namespace xhal_cpu {
-namespace {
 
-int64_t l2_bytes() {
-  // glibc reads the size from CPUID; 0 or -1 where it cannot tell.
-  static const int64_t bytes = [] {
-    const long n = sysconf(_SC_LEVEL2_CACHE_SIZE);
-    return n > 0 ? static_cast<int64_t>(n) : int64_t{1} << 20;
-  }();
-  return bytes;
-}
-
-}  // namespace
-
-bool outgrows_caches(int64_t bytes) { return bytes > l2_bytes() * num_threads(); }
+bool outgrows_caches(int64_t bytes) { return bytes > stream_min_bytes(); }
 
 void stream_copy(void* dst, const void* src, int64_t bytes) {
   auto* d = static_cast<char*>(dst);

@@ -1,15 +1,17 @@
 // Streaming (non-temporal) output for large elementwise kernels.
 //
-// Once a kernel's inputs and output together exceed the L2 caches of the threads running it,
-// its output will not be read back from cache, and ordinary stores make each core first read
-// every output line it is about to overwrite (read-for-ownership): a third of the memory
-// traffic, wasted. Streaming stores write whole lines without reading them. Measured on the
-// development machine (float32, 1e6 and 1e7 elements, against plain stores): relu, neg, abs and
-// mul 0.67-0.85x the time on one thread, 0.78-0.93x on two; below about the L2 size they lose
-// (1.2-1.7x at 2.5e5), hence the threshold. The stores must fill whole lines at full width
-// (vec_math's loops): 16-byte streaming stores were 1.05-1.16x slower than plain ones on two
-// threads. Only memory-bound loops gain: float32 exp, streamed from registers, 0.79-0.91x; float32
-// sigmoid (it divides) even; exp and sigmoid through the buffer 1.1-1.3x slower. So
+// Once a kernel's inputs and output together exceed what the caches can hold (the L3 and the
+// threads' L2s: config.h's stream_min_bytes, a setting), its output will not be read back from
+// cache, and ordinary stores make each core first read every output line it is about to
+// overwrite (read-for-ownership): a third of the memory traffic, wasted. Streaming stores write
+// whole lines without reading them. Below that size they lose: the next call (or the next op)
+// would have found the data in the L3. Measured on a Zen 4 machine (32 MiB L3, float32, same
+// process, against plain stores at 2 threads): relu and add 0.75-0.78x the time at 1e7
+// elements, but 2-3x slower at 1e6 and relu 2.2x slower at 3e6 (24 MB), all within the L3; an
+// earlier threshold at the L2s' size (D23) streamed those. The stores must fill whole lines at
+// full width (vec_math's loops): 16-byte streaming stores were 1.05-1.16x slower than plain ones
+// on two threads. Only memory-bound loops gain: float32 exp, streamed from registers, 0.79-0.91x;
+// float32 sigmoid (it divides) even; exp and sigmoid through the buffer 1.1-1.3x slower. So
 // compute-bound kernels (sigmoid, the other transcendentals, pow, mod) keep plain stores.
 #pragma once
 
@@ -18,8 +20,8 @@
 
 namespace xhal_cpu {
 
-// Whether a kernel that touches `bytes` in all (inputs and output) outgrows the L2 caches of
-// the threads running it: its data then comes from and goes to memory (stream its output).
+// Whether a kernel that touches `bytes` in all (inputs and output) outgrows the caches: its
+// data then comes from and goes to memory (stream its output).
 bool outgrows_caches(int64_t bytes);
 
 // Copies `bytes` from a small cache-resident buffer to `dst`, streaming every whole 64-byte
