@@ -62,7 +62,8 @@ int num_threads() {
   static const int threads = [] {
     const unsigned hw = std::thread::hardware_concurrency();
     const long long fallback = hw == 0 ? 1 : (hw > kMaxThreads ? kMaxThreads : hw);
-    const int n = static_cast<int>(positive_setting("XHAL_CPU_THREADS", fallback, kMaxThreads, "threads"));
+    const int n = static_cast<int>(
+        positive_setting("XHAL_CPU_THREADS", fallback, kMaxThreads, "threads"));
     scipy_openblas_set_num_threads(n);
     return n;
   }();
@@ -81,7 +82,8 @@ int64_t stream_min_bytes() {
   static const int64_t bytes = [] {
     // AMD's and recent Intel's L3s do not hold copies of what the L2s hold, so the two add up.
     const int64_t caches = cache_bytes(3) + l2_cache_bytes() * num_threads();
-    return static_cast<int64_t>(positive_setting("XHAL_CPU_STREAM_MIN_BYTES", caches, INT64_MAX, "bytes"));
+    return static_cast<int64_t>(
+        positive_setting("XHAL_CPU_STREAM_MIN_BYTES", caches, INT64_MAX, "bytes"));
   }();
   return bytes;
 }
