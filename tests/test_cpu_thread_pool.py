@@ -10,6 +10,8 @@ import subprocess
 import sys
 import textwrap
 
+import pytest
+
 SCRIPT = textwrap.dedent("""
     import threading, time
     import numpy as np
@@ -93,3 +95,47 @@ def test_chunk_shares_cover_every_element() -> None:
                               text=True, env=env, timeout=300)
         assert proc.returncode == 0, threads + proc.stdout[-2000:] + proc.stderr[-3000:]
         assert proc.stdout.strip().endswith("ok")
+
+
+# A kernel that hands its work to OpenBLAS first parks the pool's workers (they stop polling for
+# the next job and sleep); the next parallel kernel must wake them again, from this host thread
+# or from several at once.
+PARK_SCRIPT = textwrap.dedent("""
+    import threading
+    import numpy as np
+    import xhal
+
+    rng = np.random.default_rng(0)
+    a = rng.standard_normal((96, 80)).astype(np.float32)
+    b = rng.standard_normal((80, 64)).astype(np.float32)
+    x = rng.standard_normal(300_001).astype(np.float32)
+    ta, tb, tx = xhal.tensor(a), xhal.tensor(b), xhal.tensor(x)
+    want_mm, want_relu = a @ b, np.maximum(x, 0)
+    errors = []
+
+    def loop(rounds):
+        try:
+            for _ in range(rounds):
+                assert np.array_equal(xhal.ops.relu(tx).numpy(), want_relu)
+                assert np.allclose(xhal.ops.matmul(ta, tb).numpy(), want_mm, rtol=1e-5, atol=1e-4)
+        except BaseException as exc:
+            errors.append(exc)
+
+    loop(200)
+    threads = [threading.Thread(target=loop, args=(50,)) for _ in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors, errors
+    print("ok")
+""")
+
+
+@pytest.mark.parametrize("threads", ["2", "3"])
+def test_pool_wakes_after_blas_parked_it(threads: str) -> None:
+    env = dict(os.environ, XHAL_CPU_THREADS=threads)
+    proc = subprocess.run([sys.executable, "-c", PARK_SCRIPT], capture_output=True, text=True,
+                          env=env, timeout=300)
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-3000:]
+    assert proc.stdout.strip().endswith("ok")

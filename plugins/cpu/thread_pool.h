@@ -35,6 +35,10 @@ void parallel_for(int64_t n, int64_t grain, F&& f) {
   detail::parallel_run(n, n / grain, call, const_cast<void*>(static_cast<const void*>(&f)));
 }
 
+// Makes the workers sleep now rather than poll for the next job: for a kernel about to hand its
+// work to OpenBLAS, whose threads need the cores.
+void park_thread_pool();
+
 // Joins the worker threads (plugin finalize). A later parallel_for starts them again.
 void shutdown_thread_pool();
 

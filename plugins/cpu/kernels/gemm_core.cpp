@@ -80,6 +80,7 @@ void gemm_float(bool ta, bool tb, int64_t M, int64_t N, int64_t K, T alpha, cons
     return;
   }
   num_threads();  // make sure OpenBLAS has been given the thread count
+  park_thread_pool();  // OpenBLAS's threads need the cores the pool's workers would poll on
   lda = std::max<int64_t>(lda, 1);
   ldb = std::max<int64_t>(ldb, 1);
   ldc = std::max<int64_t>(ldc, 1);
@@ -103,6 +104,7 @@ bool matmul_batched(int64_t batches, int64_t M, int64_t N, int64_t K, const T* A
     return false;
   if (M == 0 || N == 0) return true;
   num_threads();  // make sure OpenBLAS has been given the thread count
+  park_thread_pool();
   const auto i32 = [](int64_t v) { return static_cast<blasint>(v); };
   blas(CblasRowMajor, CblasNoTrans, CblasNoTrans, i32(M), i32(N), i32(K), T(1), A,
        i32(std::max<int64_t>(K, 1)), i32(stride_a), B, i32(std::max<int64_t>(N, 1)),
