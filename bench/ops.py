@@ -123,12 +123,16 @@ def workloads(quick: bool) -> list[Workload]:
 
 
 def calibrate(fn: Callable[[], Any], batch_time: float) -> int:
-    """Calls per timed batch so that one batch takes about `batch_time` seconds."""
+    """Calls per timed batch so that one batch takes about `batch_time` seconds.
+
+    Timed over at least 10 ms of calls, not one call: a single call can include waking a
+    thread pool, which made the batches of 1e5-element ops 50x too short."""
     fn()  # warm up: caches, allocator, lazy initialisation
-    t0 = time.perf_counter()
-    fn()
-    once = max(time.perf_counter() - t0, 1e-7)
-    return max(1, int(batch_time / once))
+    calls, t0 = 0, time.perf_counter()
+    while (elapsed := time.perf_counter() - t0) < 0.01:
+        fn()
+        calls += 1
+    return max(1, int(batch_time * calls / max(elapsed, 1e-7)))
 
 
 def time_batch(fn: Callable[[], Any], calls: int, threads: int) -> float:
@@ -139,6 +143,9 @@ def time_batch(fn: Callable[[], Any], calls: int, threads: int) -> float:
         # threads would be timed here. 0.05 s was too short: numpy's spinning worker made
         # xhal's 2-thread GEMMs up to 10x slower.
         time.sleep(0.2)
+    # One untimed call first: after the pause every implementation's threads are asleep, and
+    # waking them (0.2-0.3 ms on a VM) is not the steady state the batch measures.
+    fn()
     t0 = time.perf_counter()
     for _ in range(calls):
         fn()
