@@ -60,12 +60,17 @@ SCRIPT = textwrap.dedent("""
 """)
 
 
-def test_pool_transitions_and_concurrent_callers() -> None:
-    env = dict(os.environ, XHAL_CPU_THREADS="4")
-    proc = subprocess.run([sys.executable, "-c", SCRIPT], capture_output=True, text=True,
+def run_script(script: str, threads: str) -> None:
+    """Runs `script` in a fresh process with XHAL_CPU_THREADS=threads; it must print "ok"."""
+    env = dict(os.environ, XHAL_CPU_THREADS=threads)
+    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
                           env=env, timeout=300)
-    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-3000:]
+    assert proc.returncode == 0, threads + proc.stdout[-2000:] + proc.stderr[-3000:]
     assert proc.stdout.strip().endswith("ok")
+
+
+def test_pool_transitions_and_concurrent_callers() -> None:
+    run_script(SCRIPT, "4")
 
 
 # Each participant owns a contiguous share of the chunks and then takes what is left of the
@@ -90,11 +95,7 @@ CHUNKS_SCRIPT = textwrap.dedent("""
 
 def test_chunk_shares_cover_every_element() -> None:
     for threads in ("3", "4", "5"):
-        env = dict(os.environ, XHAL_CPU_THREADS=threads)
-        proc = subprocess.run([sys.executable, "-c", CHUNKS_SCRIPT], capture_output=True,
-                              text=True, env=env, timeout=300)
-        assert proc.returncode == 0, threads + proc.stdout[-2000:] + proc.stderr[-3000:]
-        assert proc.stdout.strip().endswith("ok")
+        run_script(CHUNKS_SCRIPT, threads)
 
 
 # A kernel that hands its work to OpenBLAS first parks the pool's workers (they stop polling for
@@ -134,8 +135,4 @@ PARK_SCRIPT = textwrap.dedent("""
 
 @pytest.mark.parametrize("threads", ["2", "3"])
 def test_pool_wakes_after_blas_parked_it(threads: str) -> None:
-    env = dict(os.environ, XHAL_CPU_THREADS=threads)
-    proc = subprocess.run([sys.executable, "-c", PARK_SCRIPT], capture_output=True, text=True,
-                          env=env, timeout=300)
-    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-3000:]
-    assert proc.stdout.strip().endswith("ok")
+    run_script(PARK_SCRIPT, threads)
