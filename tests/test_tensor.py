@@ -125,3 +125,13 @@ def test_caching_allocator_reuses_blocks(cpu: xhal.Device) -> None:
     del b
     cpu.empty_cache()
     assert cpu.memory_stats()["cached"] == 0
+
+
+def test_cpu_plugin_starts_blocks_of_64_kib_or_more_on_a_page(cpu: xhal.Device) -> None:
+    # D33: a kernel's input and output then never sit a few cache lines apart modulo 4 KiB.
+    cpu.empty_cache()
+    small = [xhal.Tensor.empty((n,), "float32", cpu) for n in (1, 100, 1000, 16 * 1024 - 1)]
+    large = [xhal.Tensor.empty((n,), "float32", cpu) for n in (16 * 1024, 300_000, 1_000_000)]
+    assert all(t.data_ptr % 64 == 0 for t in small)
+    assert all(t.data_ptr % 4096 == 0 for t in large)
+    assert xhal.ops.exp(large[-1]).data_ptr % 4096 == 0  # a kernel's output alike
