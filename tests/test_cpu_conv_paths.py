@@ -88,6 +88,29 @@ def test_direct_path_shapes(c_in: int, c_out: int, size: int, k: int, stride: in
     assert_conv_matches_reference(x, w, b, attrs)
 
 
+# With stride 1 across, the in-place path's padded rows overlap: a row's right padding is the next
+# row's left padding, rows W + max(left, right) apart (or Wo apart, when the padding outgrows the
+# kernel). Uneven and oversized left/right padding, dilation across, and a stride down cover the
+# cases where a tap past a row's end must read zeros and never the next row's values.
+@settings(max_examples=60, deadline=None)
+@given(c_in=st.integers(1, 12), c_out=st.integers(1, 30), height=st.integers(1, 12),
+       width=st.integers(1, 40), kw=st.integers(1, 5), dilation=st.integers(1, 3),
+       left=st.integers(0, 6), right=st.integers(0, 6), top=st.integers(0, 2),
+       stride_down=st.integers(1, 2))
+def test_direct_path_overlapping_padded_rows(c_in: int, c_out: int, height: int, width: int,
+                                             kw: int, dilation: int, left: int, right: int,
+                                             top: int, stride_down: int) -> None:
+    import numpy as np
+
+    assume(width + left + right >= dilation * (kw - 1) + 1)
+    rng = np.random.default_rng(width * 977 + left * 31 + right)
+    x = rng.standard_normal((1, c_in, height + 2, width)).astype(np.float32)
+    w = rng.standard_normal((c_out, c_in, 3, kw)).astype(np.float32)
+    attrs = {"strides": [stride_down, 1], "pads": [top, left, 1, right],
+             "dilations": [1, dilation]}
+    assert_conv_matches_reference(x, w, None, attrs)
+
+
 # The in-place path stores each 32-column panel's kept columns compacted straight into Y. With
 # a dilated kernel the dropped columns of a wide-grid row (dilation x (k - 1) of them) can fill
 # whole panels (nothing kept) or split a panel's kept columns across two output rows; more than
