@@ -732,10 +732,8 @@ void conv_direct(const Geom& g, int64_t channels, int64_t M, const float* x, con
         // A panel that keeps none of its last 16 columns (the grid's last) runs one vector wide.
         const MicroFn fn = cols[j].m1 == 0 ? micro_for<kPrefetchAhead, true, 1>(mr)
                                            : micro_for<kPrefetchAhead, true>(mr);
-        fn(std::min(kKc, K - k0), w + i * K + k0, K,
-                                            xp + jp * kNr, off + k0, y + i * P + yoff[j], P,
-                                            cols[j], k0 == 0,
-                                            bias != nullptr ? bias + i : nullptr);
+        fn(std::min(kKc, K - k0), w + i * K + k0, K, xp + jp * kNr, off + k0, y + i * P + yoff[j],
+           P, cols[j], k0 == 0, bias != nullptr ? bias + i : nullptr);
       };
       if (few) {
         // Each weight row is read from start to end once: long sequential runs that the
