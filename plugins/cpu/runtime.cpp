@@ -49,7 +49,7 @@ constexpr uint64_t kAlignment = 64;  // a cache line; enough for any SIMD load
 // Blocks of kPageAlignFrom bytes or more start on a page (D33). The caching allocator's size
 // classes made consecutive blocks start a whole number of MiB plus glibc's 128-byte header
 // apart, so an elementwise kernel's loads of X[i + 32] met its stores to Y[i] at the same
-// address modulo 4 KiB (4K aliasing): exp on 1e6 floats took 1.15x the time. Page-aligned
+// address modulo 4 KiB (4K aliasing): exp on 1e6 floats took about 1.15x the time. Page-aligned
 // blocks are all the same distance from their pages, and the aliasing needs a small nonzero one.
 constexpr uint64_t kPageAlignFrom = 64 * 1024;
 constexpr uint64_t kPage = 4096;
