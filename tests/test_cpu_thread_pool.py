@@ -13,7 +13,7 @@ import textwrap
 import pytest
 
 SCRIPT = textwrap.dedent("""
-    import threading, time
+    import time
     import numpy as np
     import xhal
 
@@ -41,30 +41,45 @@ SCRIPT = textwrap.dedent("""
         time.sleep(pause)
 
     # Several host threads at once: one gets the pool, the others run their share alone.
-    errors = []
     def worker(seed):
-        try:
-            for i in range(40):
-                check(seed + i)
-                if i % 7 == 0:
-                    time.sleep(1e-3)
-        except Exception as exc:  # reported below
-            errors.append(exc)
-    threads = [threading.Thread(target=worker, args=(s,)) for s in range(4)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert not errors, errors
+        for i in range(40):
+            check(seed + i)
+            if i % 7 == 0:
+                time.sleep(1e-3)
+    run_in_threads(worker, range(4))
     print("ok")
 """)
 
 
+# Prepended to every script: fn(arg) on a host thread per arg, all at once; the first failure
+# of any of them fails the script.
+RUN_IN_THREADS = textwrap.dedent("""
+    import threading
+
+    def run_in_threads(fn, args):
+        errors = []
+
+        def guarded(arg):
+            try:
+                fn(arg)
+            except BaseException as exc:  # reported below
+                errors.append(exc)
+
+        threads = [threading.Thread(target=guarded, args=(arg,)) for arg in args]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert not errors, errors
+""")
+
+
 def run_script(script: str, threads: str) -> None:
-    """Runs `script` in a fresh process with XHAL_CPU_THREADS=threads; it must print "ok"."""
+    """Runs RUN_IN_THREADS + `script` in a fresh process with XHAL_CPU_THREADS=threads; it must
+    print "ok"."""
     env = dict(os.environ, XHAL_CPU_THREADS=threads)
-    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
-                          env=env, timeout=300)
+    proc = subprocess.run([sys.executable, "-c", RUN_IN_THREADS + script], capture_output=True,
+                          text=True, env=env, timeout=300)
     assert proc.returncode == 0, threads + proc.stdout[-2000:] + proc.stderr[-3000:]
     assert proc.stdout.strip().endswith("ok")
 
@@ -102,7 +117,6 @@ def test_chunk_shares_cover_every_element() -> None:
 # the next job and sleep); the next parallel kernel must wake them again, from this host thread
 # or from several at once.
 PARK_SCRIPT = textwrap.dedent("""
-    import threading
     import numpy as np
     import xhal
 
@@ -112,23 +126,14 @@ PARK_SCRIPT = textwrap.dedent("""
     x = rng.standard_normal(300_001).astype(np.float32)
     ta, tb, tx = xhal.tensor(a), xhal.tensor(b), xhal.tensor(x)
     want_mm, want_relu = a @ b, np.maximum(x, 0)
-    errors = []
 
     def loop(rounds):
-        try:
-            for _ in range(rounds):
-                assert np.array_equal(xhal.ops.relu(tx).numpy(), want_relu)
-                assert np.allclose(xhal.ops.matmul(ta, tb).numpy(), want_mm, rtol=1e-5, atol=1e-4)
-        except BaseException as exc:
-            errors.append(exc)
+        for _ in range(rounds):
+            assert np.array_equal(xhal.ops.relu(tx).numpy(), want_relu)
+            assert np.allclose(xhal.ops.matmul(ta, tb).numpy(), want_mm, rtol=1e-5, atol=1e-4)
 
     loop(200)
-    threads = [threading.Thread(target=loop, args=(50,)) for _ in range(3)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert not errors, errors
+    run_in_threads(loop, [50] * 3)
     print("ok")
 """)
 
